@@ -1,0 +1,49 @@
+# Every target bootstraps what it needs: a fresh clone runs `make demo` or `make test` and nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SYSTEM_STAMP := .system-deps.installed
+
+.PHONY: demo test test-slow lint format dashboard bench bench-recognition setup clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[local,deploy,dev]"
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	@touch $@
+
+$(SYSTEM_STAMP): scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	@touch $@
+
+setup: $(STAMP) $(NODE_STAMP) $(SYSTEM_STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: setup lint
+	$(BIN)/pytest -m "not slow"
+
+test-slow: setup
+	$(BIN)/pytest -m slow
+
+demo: setup
+	$(BIN)/albumreg demo
+
+dashboard: setup
+	$(BIN)/albumreg dashboard
+
+clean:
+	rm -rf $(VENV) node_modules $(SYSTEM_STAMP) .pytest_cache .mypy_cache .ruff_cache build *.egg-info test-artifacts

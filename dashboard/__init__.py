@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: app.py is UI only; data access and charts are plain functions."""

@@ -1,0 +1,1 @@
+"""Everything that runs inside Lambda, packaged as one artifact (domain, adapters, handlers)."""

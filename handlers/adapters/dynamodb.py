@@ -1,0 +1,452 @@
+"""The single-table repository: uploads, albums, reviews and metrics of both patterns.
+
+Keys are ``<pattern>#UPLOAD#<upload_id>`` / ``META | ALBUM#<slot> | REVIEW | METRICS``, and a
+status index (``<pattern>#UPLOAD#<status>`` or ``<pattern>#REVIEW#<state>``, sorted by time)
+serves every listing with a Query. Writes that must happen once are conditional. The happy
+path costs four write requests: claim, extraction, review, final results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from handlers.adapters.table_schema import (
+    PARTITION_KEY,
+    SORT_KEY,
+    STATUS_INDEX,
+    STATUS_INDEX_PARTITION_KEY,
+    STATUS_INDEX_SORT_KEY,
+)
+from handlers.domain.errors import (
+    DuplicateUploadError,
+    ReviewAlreadyResolvedError,
+    ReviewNotFoundError,
+    UploadNotFoundError,
+)
+from handlers.domain.models import (
+    Album,
+    Extraction,
+    PriceEstimate,
+    ReviewResult,
+    ReviewState,
+    Upload,
+    WorkflowStatus,
+)
+from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, UploadSummary
+from handlers.domain.tenant import Pattern
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+META = "META"
+REVIEW = "REVIEW"
+METRICS = "METRICS"
+ALBUM_PREFIX = "ALBUM#"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def upload_pk(pattern: Pattern, upload_id: str) -> str:
+    """Partition key of one upload within one pattern."""
+    return f"{pattern.value}#UPLOAD#{upload_id}"
+
+
+def _status_key(pattern: Pattern, status: WorkflowStatus) -> str:
+    return f"{pattern.value}#UPLOAD#{status.value}"
+
+
+def _review_key(pattern: Pattern, state: ReviewState) -> str:
+    return f"{pattern.value}#REVIEW#{state.value}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _plain(value: Any) -> Any:
+    """Make a value storable: floats become Decimal (DynamoDB refuses floats), None is dropped."""
+    if isinstance(value, float):
+        return Decimal(str(round(value, 6)))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _marshal(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in _plain(dict(values)).items()}
+
+
+def _unmarshal(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _update(
+    key: Mapping[str, str], values: Mapping[str, Any], condition: str | None = None
+) -> dict[str, Any]:
+    """An UpdateItem request that sets ``values``; every name and value is parameterised.
+
+    A None value is left out rather than stored, so an update never erases with nulls.
+    """
+    values = {name: value for name, value in values.items() if value is not None}
+    names = {f"#a{i}": name for i, name in enumerate(values)}
+    placeholders = {f":v{i}": value for i, value in enumerate(values.values())}
+    update: dict[str, Any] = {
+        "Key": _marshal(key),
+        "UpdateExpression": "SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(values))),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": _marshal(placeholders),
+    }
+    if condition:
+        update["ConditionExpression"] = condition
+    return update
+
+
+def _album_values(album: Album) -> dict[str, Any]:
+    return album.model_dump(mode="python", exclude_none=True)
+
+
+class DynamoDbAlbumRepository:
+    """``AlbumRepository`` on one DynamoDB table; the client is injected, never created here."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+        self.read_units = 0.0
+        self.write_units = 0.0
+
+    def _meter(self, response: Mapping[str, Any]) -> None:
+        """Add the consumed capacity a response reports: the cost model bills these units."""
+        consumed = response.get("ConsumedCapacity")
+        for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            self.read_units += float(entry.get("ReadCapacityUnits", 0) or 0)
+            self.write_units += float(entry.get("WriteCapacityUnits", 0) or 0)
+            if "ReadCapacityUnits" not in entry and "WriteCapacityUnits" not in entry:
+                self.write_units += float(entry.get("CapacityUnits", 0) or 0)
+
+    def _key(self, pattern: Pattern, upload_id: str, sort_key: str) -> dict[str, str]:
+        return {PARTITION_KEY: upload_pk(pattern, upload_id), SORT_KEY: sort_key}
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        response = self._client.transact_write_items(
+            TransactItems=items,  # type: ignore[arg-type]
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._meter(response)
+
+    def claim_upload(
+        self, pattern: Pattern, upload: Upload, execution_id: str, now: datetime
+    ) -> None:
+        """Create the upload's META item once; the same execution may claim again on retry."""
+        item = {
+            **self._key(pattern, upload.upload_id, META),
+            "pattern": pattern.value,
+            "upload_id": upload.upload_id,
+            "bucket": upload.bucket,
+            "key": upload.key,
+            "size": upload.size,
+            "etag": upload.etag,
+            "version_id": upload.version_id,
+            "received_at": _iso(upload.received_at),
+            "updated_at": _iso(now),
+            "status": WorkflowStatus.RECEIVED.value,
+            "execution_id": execution_id,
+            STATUS_INDEX_PARTITION_KEY: _status_key(pattern, WorkflowStatus.RECEIVED),
+            STATUS_INDEX_SORT_KEY: f"{_iso(upload.received_at)}#{upload.upload_id}",
+        }
+        try:
+            response = self._client.put_item(
+                TableName=self._table,
+                Item=_marshal(item),
+                ConditionExpression="attribute_not_exists(#pk) OR #execution = :execution",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#execution": "execution_id"},
+                ExpressionAttributeValues={":execution": {"S": execution_id}},
+                ReturnConsumedCapacity="TOTAL",
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise DuplicateUploadError(
+                    f"upload {upload.upload_id} is already handled by another {pattern.value} "
+                    "execution"
+                ) from exc
+            raise
+        self._meter(response)
+
+    def save_extraction(
+        self, pattern: Pattern, upload_id: str, extraction: Extraction, now: datetime
+    ) -> None:
+        """One transaction: six albums and the move to ``PENDING_REVIEW``."""
+        meta = _update(
+            self._key(pattern, upload_id, META),
+            {
+                "status": WorkflowStatus.PENDING_REVIEW.value,
+                STATUS_INDEX_PARTITION_KEY: _status_key(pattern, WorkflowStatus.PENDING_REVIEW),
+                "updated_at": _iso(now),
+                "engine": extraction.engine,
+                "vision_input_tokens": extraction.usage.input_tokens,
+                "vision_output_tokens": extraction.usage.output_tokens,
+            },
+            condition="attribute_exists(pk)",
+        )
+        items: list[dict[str, Any]] = [{"Update": {"TableName": self._table, **meta}}]
+        for album in extraction.albums:
+            values = {
+                **self._key(pattern, upload_id, f"{ALBUM_PREFIX}{album.slot}"),
+                **_album_values(album),
+                "extracted_year": album.year,
+            }
+            items.append({"Put": {"TableName": self._table, "Item": _marshal(values)}})
+        self._transact(items)
+
+    def open_review(
+        self,
+        pattern: Pattern,
+        upload_id: str,
+        token: str,
+        albums: Sequence[Album],
+        requested_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store the token; a retry with the same token is harmless, a different one refused."""
+        item = {
+            **self._key(pattern, upload_id, REVIEW),
+            "pattern": pattern.value,
+            "upload_id": upload_id,
+            "token": token,
+            "state": ReviewState.OPEN.value,
+            "albums": [_album_values(album) for album in albums],
+            "requested_at": _iso(requested_at),
+            "expires_at": _iso(expires_at),
+            STATUS_INDEX_PARTITION_KEY: _review_key(pattern, ReviewState.OPEN),
+            STATUS_INDEX_SORT_KEY: f"{_iso(requested_at)}#{upload_id}",
+        }
+        try:
+            response = self._client.put_item(
+                TableName=self._table,
+                Item=_marshal(item),
+                ConditionExpression="attribute_not_exists(#pk) OR #token = :token",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#token": "token"},
+                ExpressionAttributeValues={":token": {"S": token}},
+                ReturnConsumedCapacity="TOTAL",
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise DuplicateUploadError(
+                    f"upload {upload_id} already has a review for another execution"
+                ) from exc
+            raise
+        self._meter(response)
+
+    def get_review(self, pattern: Pattern, upload_id: str) -> ReviewRecord | None:
+        """The review item, or None when the workflow never reached the human step."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=_marshal(self._key(pattern, upload_id, REVIEW)),
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._meter(response)
+        item = response.get("Item")
+        return _review(_unmarshal(item)) if item else None
+
+    def resolve_review(
+        self, pattern: Pattern, upload_id: str, state: ReviewState, now: datetime
+    ) -> ReviewRecord:
+        """Close an OPEN review; anything else is refused with the state it is in."""
+        request = _update(
+            self._key(pattern, upload_id, REVIEW),
+            {
+                "state": state.value,
+                "resolved_at": _iso(now),
+                STATUS_INDEX_PARTITION_KEY: _review_key(pattern, state),
+            },
+            condition="#a0 = :open",
+        )
+        request["ExpressionAttributeValues"][":open"] = {"S": ReviewState.OPEN.value}
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ReturnConsumedCapacity="TOTAL",
+                **request,
+            )
+        except ClientError as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise
+            old: Any = exc.response.get("Item")
+            if not old:
+                raise ReviewNotFoundError(
+                    f"no review for upload {upload_id} in {pattern.value}"
+                ) from exc
+            current = _unmarshal(old).get("state", "?")
+            raise ReviewAlreadyResolvedError(
+                f"review of upload {upload_id} in {pattern.value} is already {current}"
+            ) from exc
+        self._meter(response)
+        return _review(_unmarshal(response["Attributes"]))
+
+    def store_results(
+        self,
+        pattern: Pattern,
+        upload_id: str,
+        review: ReviewResult,
+        estimates: Sequence[PriceEstimate],
+        metrics: Mapping[str, Decimal | int | str],
+        now: datetime,
+    ) -> None:
+        """One transaction: reviewed albums with prices, review outcome, metrics, COMPLETED."""
+        by_slot = {estimate.slot: estimate for estimate in estimates}
+        items: list[dict[str, Any]] = []
+        meta = _update(
+            self._key(pattern, upload_id, META),
+            {
+                "status": WorkflowStatus.COMPLETED.value,
+                STATUS_INDEX_PARTITION_KEY: _status_key(pattern, WorkflowStatus.COMPLETED),
+                "updated_at": _iso(now),
+            },
+            condition="attribute_exists(pk)",
+        )
+        items.append({"Update": {"TableName": self._table, **meta}})
+        outcome = _update(
+            self._key(pattern, upload_id, REVIEW),
+            {
+                "state": review.outcome.value,
+                "resolved_at": _iso(review.decided_at),
+                "reviewer": review.reviewer,
+                STATUS_INDEX_PARTITION_KEY: _review_key(pattern, review.outcome),
+            },
+        )
+        items.append({"Update": {"TableName": self._table, **outcome}})
+        for album in review.albums:
+            values: dict[str, Any] = {
+                "title": album.title,
+                "artist": album.artist,
+                "year": album.year,
+                "unrecognized": album.unrecognized,
+                "confidence": album.confidence,
+            }
+            estimate = by_slot.get(album.slot)
+            if estimate is not None:
+                values |= {
+                    "price": estimate.amount,
+                    "currency": estimate.currency,
+                    "price_confidence": estimate.confidence,
+                    "price_source": estimate.source,
+                    "release_id": estimate.release_id,
+                    "price_error": estimate.error,
+                }
+            update = _update(self._key(pattern, upload_id, f"{ALBUM_PREFIX}{album.slot}"), values)
+            items.append({"Update": {"TableName": self._table, **update}})
+        metrics_item = {**self._key(pattern, upload_id, METRICS), **dict(metrics)}
+        items.append({"Put": {"TableName": self._table, "Item": _marshal(metrics_item)}})
+        self._transact(items)
+
+    def mark_status(
+        self,
+        pattern: Pattern,
+        upload_id: str,
+        status: WorkflowStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        """Move an existing upload to ``status``, keeping the reason a person will read."""
+        values: dict[str, Any] = {
+            "status": status.value,
+            STATUS_INDEX_PARTITION_KEY: _status_key(pattern, status),
+            "updated_at": _iso(now),
+        }
+        if error is not None:
+            values["error"] = error[:200]
+        if cause is not None:
+            values["cause"] = cause[:2000]
+        request = _update(
+            self._key(pattern, upload_id, META), values, condition="attribute_exists(pk)"
+        )
+        try:
+            response = self._client.update_item(
+                TableName=self._table, ReturnConsumedCapacity="TOTAL", **request
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise UploadNotFoundError(f"no upload {upload_id} in {pattern.value}") from exc
+            raise
+        self._meter(response)
+
+    def get_upload(self, pattern: Pattern, upload_id: str) -> UploadRecord | None:
+        """Every item of one upload in a single Query."""
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            ExpressionAttributeValues={":pk": {"S": upload_pk(pattern, upload_id)}},
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._meter(response)
+        items = {item[SORT_KEY]: item for item in map(_unmarshal, response.get("Items", []))}
+        if META not in items:
+            return None
+        albums = [
+            StoredAlbum.model_validate(item)
+            for sort_key, item in sorted(items.items())
+            if sort_key.startswith(ALBUM_PREFIX)
+        ]
+        metrics = {
+            name: value
+            for name, value in items.get(METRICS, {}).items()
+            if name not in (PARTITION_KEY, SORT_KEY)
+        }
+        return UploadRecord(
+            summary=_summary(items[META]),
+            albums=sorted(albums, key=lambda album: album.slot),
+            review=_review(items[REVIEW]) if REVIEW in items else None,
+            metrics=metrics,
+        )
+
+    def _query_index(self, partition: str, limit: int) -> list[dict[str, Any]]:
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=STATUS_INDEX,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": STATUS_INDEX_PARTITION_KEY},
+            ExpressionAttributeValues={":pk": {"S": partition}},
+            ScanIndexForward=False,
+            Limit=limit,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._meter(response)
+        return [_unmarshal(item) for item in response.get("Items", [])]
+
+    def list_uploads(
+        self, pattern: Pattern, status: WorkflowStatus, limit: int = 50
+    ) -> list[UploadSummary]:
+        """Newest first, from the status index."""
+        return [_summary(item) for item in self._query_index(_status_key(pattern, status), limit)]
+
+    def list_open_reviews(self, pattern: Pattern, limit: int = 50) -> list[ReviewRecord]:
+        """Open reviews, newest first, from the status index."""
+        partition = _review_key(pattern, ReviewState.OPEN)
+        return [_review(item) for item in self._query_index(partition, limit)]
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _summary(item: Mapping[str, Any]) -> UploadSummary:
+    return UploadSummary.model_validate(item)
+
+
+def _review(item: Mapping[str, Any]) -> ReviewRecord:
+    return ReviewRecord.model_validate(item)

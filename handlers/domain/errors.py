@@ -1,0 +1,52 @@
+"""Errors of the domain. Their class names are the error names both orchestrators see.
+
+Step Functions matches ``ErrorEquals`` against the exception class name a Lambda raised, and
+the durable SDK keeps the class name in ``StepError.error_type``, so renaming a class here is a
+change to the ASL and the retry policy too.
+"""
+
+from __future__ import annotations
+
+
+class AlbumRegError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class TransientError(AlbumRegError):
+    """A fault worth retrying: throttling, a timeout, a 5xx. Listed in ``RETRYABLE_ERRORS``."""
+
+
+class InvalidImageError(AlbumRegError):
+    """The upload is not an image we can read. Never retried; the upload is ``REJECTED``."""
+
+
+class InvalidUploadError(AlbumRegError):
+    """The S3 event or object key is not acceptable (wrong prefix, unsafe key, bad event)."""
+
+
+class RecognitionError(AlbumRegError):
+    """The vision model gave nothing usable after the bounded retries."""
+
+
+class DuplicateUploadError(AlbumRegError):
+    """Another execution already claimed this upload for this pattern."""
+
+
+class UploadNotFoundError(AlbumRegError):
+    """No upload with that id exists for that pattern."""
+
+
+class ReviewNotFoundError(AlbumRegError):
+    """No review is open (or ever was) for that upload and pattern."""
+
+
+class ReviewAlreadyResolvedError(AlbumRegError):
+    """The review was approved, rejected or timed out already; a second decision is refused."""
+
+
+class ReviewExpiredError(AlbumRegError):
+    """The orchestrator no longer waits for this review (it timed out or the token is unknown)."""
+
+
+class PricingError(AlbumRegError):
+    """The pricing API failed in a way the agent reports as an error estimate."""

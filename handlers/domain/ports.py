@@ -1,0 +1,149 @@
+"""Ports: what the business steps need from the outside world, as Protocols.
+
+Adapters in ``handlers/adapters`` implement them; tests implement them with small fakes. The
+steps never learn which orchestrator, cloud or emulator sits behind a port.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from handlers.domain.models import (
+    Album,
+    Extraction,
+    PriceEstimate,
+    ReviewResult,
+    ReviewState,
+    Upload,
+    WorkflowStatus,
+)
+from handlers.domain.records import ReviewRecord, UploadRecord, UploadSummary
+from handlers.domain.tenant import Pattern
+
+
+class Clock(Protocol):
+    """Time, injected so tests and replays control it."""
+
+    def now(self) -> datetime:
+        """Current time, timezone-aware UTC."""
+        ...
+
+
+class ImageStore(Protocol):
+    """Where uploaded images live (S3)."""
+
+    def read(self, bucket: str, key: str, max_bytes: int) -> bytes:
+        """Return the object's bytes; raise ``InvalidImageError`` when larger than max_bytes."""
+        ...
+
+
+class Recognizer(Protocol):
+    """Reads six album covers from one image."""
+
+    def recognize(self, image: bytes) -> Extraction:
+        """Six albums, unreadable slots flagged; ``InvalidImageError`` before any model call."""
+        ...
+
+
+class PricingSource(Protocol):
+    """One price agent: estimates the value of one album on its own."""
+
+    def estimate(self, album: Album) -> PriceEstimate:
+        """Return an estimate; failures come back as an estimate with ``error`` set."""
+        ...
+
+
+class AlbumRepository(Protocol):
+    """The single-table store of uploads, albums, reviews and metrics, one pattern at a time."""
+
+    def claim_upload(
+        self, pattern: Pattern, upload: Upload, execution_id: str, now: datetime
+    ) -> None:
+        """Record the upload once; ``DuplicateUploadError`` if another execution holds it."""
+        ...
+
+    def save_extraction(
+        self, pattern: Pattern, upload_id: str, extraction: Extraction, now: datetime
+    ) -> None:
+        """Write the six extracted albums and move the upload to ``PENDING_REVIEW``."""
+        ...
+
+    def open_review(
+        self,
+        pattern: Pattern,
+        upload_id: str,
+        token: str,
+        albums: Sequence[Album],
+        requested_at: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """Store the orchestrator's token so a person can complete the review later."""
+        ...
+
+    def get_review(self, pattern: Pattern, upload_id: str) -> ReviewRecord | None:
+        """The review of one upload, open or not."""
+        ...
+
+    def resolve_review(
+        self, pattern: Pattern, upload_id: str, state: ReviewState, now: datetime
+    ) -> ReviewRecord:
+        """Close an open review once; a second close raises ``ReviewAlreadyResolvedError``."""
+        ...
+
+    def store_results(
+        self,
+        pattern: Pattern,
+        upload_id: str,
+        review: ReviewResult,
+        estimates: Sequence[PriceEstimate],
+        metrics: Mapping[str, Decimal | int | str],
+        now: datetime,
+    ) -> None:
+        """Write final albums with prices, the metrics and ``COMPLETED`` in one transaction."""
+        ...
+
+    def mark_status(
+        self,
+        pattern: Pattern,
+        upload_id: str,
+        status: WorkflowStatus,
+        now: datetime,
+        *,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        """Move an upload to a terminal status such as ``REJECTED`` or ``FAILED``."""
+        ...
+
+    def get_upload(self, pattern: Pattern, upload_id: str) -> UploadRecord | None:
+        """Everything stored for one upload, or None."""
+        ...
+
+    def list_uploads(
+        self, pattern: Pattern, status: WorkflowStatus, limit: int = 50
+    ) -> list[UploadSummary]:
+        """Uploads of one pattern in one status, newest first (a Query on the status index)."""
+        ...
+
+    def list_open_reviews(self, pattern: Pattern, limit: int = 50) -> list[ReviewRecord]:
+        """Reviews waiting for a person, newest first."""
+        ...
+
+
+class MetricsSink(Protocol):
+    """Where a finished workflow reports its numbers (CloudWatch, one namespace per pattern)."""
+
+    def emit(self, pattern: Pattern, values: Mapping[str, float]) -> None:
+        """Publish one data point per name."""
+        ...
+
+
+class ReviewInbox(Protocol):
+    """Completes a paused workflow: a task token (sf) or a callback id (ldf)."""
+
+    def complete(self, pattern: Pattern, token: str, result: ReviewResult) -> None:
+        """Resume the workflow; ``ReviewExpiredError`` if it no longer waits."""
+        ...

@@ -1,0 +1,23 @@
+"""The two orchestrators, which are also the tenants of the shared table (`sf#` / `ldf#`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Pattern(StrEnum):
+    """Which orchestrator ran a workflow; its value is the key prefix in DynamoDB."""
+
+    STEP_FUNCTIONS = "sf"
+    DURABLE = "ldf"
+
+    @property
+    def label(self) -> str:
+        """Human name for tables and charts."""
+        return "Step Functions" if self is Pattern.STEP_FUNCTIONS else "Durable functions"
+
+    @property
+    def metric_namespace(self) -> str:
+        """CloudWatch namespace: each orchestrator reports into its own."""
+        suffix = "StepFunctions" if self is Pattern.STEP_FUNCTIONS else "DurableFunctions"
+        return f"AlbumRegistration/{suffix}"

@@ -1,0 +1,1 @@
+"""One module per ``albumreg`` subcommand; each exposes ``register(subparsers)``."""

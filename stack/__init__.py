@@ -1,0 +1,1 @@
+"""The Pulumi program's components, and the pure modules (ASL) the local cloud shares."""
