@@ -79,3 +79,23 @@ def make_extraction(unrecognized: tuple[int, ...] = ()) -> Extraction:
 @pytest.fixture
 def upload() -> Iterator[Upload]:
     yield make_upload()
+
+
+def s3_event(bucket: str, key: str, etag: str = "abc123", size: int = 1000) -> dict[str, object]:
+    """An EventBridge "Object Created" event as AWS sends it (see tests/events)."""
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": T0.isoformat().replace("+00:00", "Z"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": size, "etag": etag},
+            "reason": "PutObject",
+        },
+    }

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from handlers.domain.errors import InvalidImageError
-from handlers.domain.models import Album, Extraction, PriceEstimate
+from handlers.domain.models import Album, Extraction, PriceEstimate, ReviewResult
 from handlers.domain.tenant import Pattern
 
 
@@ -60,3 +60,16 @@ class RecordingMetrics:
 
     def emit(self, pattern: Pattern, values: Mapping[str, float]) -> None:
         self.emitted.append((pattern, dict(values)))
+
+
+class RecordingInbox:
+    """A ``ReviewInbox`` that remembers completions, or refuses them like an expired token."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.completed: list[tuple[Pattern, str, str]] = []
+        self.error = error
+
+    def complete(self, pattern: Pattern, token: str, result: ReviewResult) -> None:
+        if self.error is not None:
+            raise self.error
+        self.completed.append((pattern, token, result.model_dump_json()))

@@ -1,0 +1,66 @@
+"""Resumes a paused workflow on either orchestrator with the same ``ReviewResult`` JSON.
+
+Step Functions gets ``SendTaskSuccess``; durable functions get
+``SendDurableExecutionCallbackSuccess``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from handlers.domain.errors import ReviewExpiredError, TransientError
+from handlers.domain.models import ReviewResult
+from handlers.domain.tenant import Pattern
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+# What each service answers when nobody waits for the token any more: it timed out, was used
+# already, or was never issued (a forged token).
+_GONE = frozenset(
+    {
+        "TaskDoesNotExist",
+        "TaskTimedOut",
+        "InvalidToken",
+        "ResourceNotFoundException",
+        "CallbackTimeoutException",
+        "InvalidParameterValueException",
+    }
+)
+_BUSY = frozenset({"ThrottlingException", "TooManyRequestsException", "ServiceException"})
+
+
+class OrchestratorReviewInbox:
+    """``ReviewInbox`` over the two orchestrators' callback APIs (clients injected)."""
+
+    def __init__(self, stepfunctions: SFNClient, lambda_client: LambdaClient) -> None:
+        self._sfn = stepfunctions
+        self._lambda = lambda_client
+
+    def complete(self, pattern: Pattern, token: str, result: ReviewResult) -> None:
+        """Send ``result`` to the execution waiting on ``token``.
+
+        Raises:
+            ReviewExpiredError: the execution no longer waits on this token.
+            TransientError: the service throttled or failed; the same call may succeed later.
+        """
+        payload = result.model_dump_json()
+        try:
+            if pattern is Pattern.STEP_FUNCTIONS:
+                self._sfn.send_task_success(taskToken=token, output=payload)
+            else:
+                self._lambda.send_durable_execution_callback_success(
+                    CallbackId=token, Result=payload.encode()
+                )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _GONE:
+                raise ReviewExpiredError(
+                    f"the {pattern.label} execution no longer waits for this review ({code})"
+                ) from exc
+            if code in _BUSY:
+                raise TransientError(f"{pattern.label} is busy ({code}); try again") from exc
+            raise

@@ -1,0 +1,117 @@
+"""Settings read once from the environment: the Pulumi stack and the local cloud set the same names.
+
+Only ``handlers.wiring`` calls ``Settings.from_env``; everything else receives values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from handlers.domain.events import UPLOAD_PREFIX
+from handlers.domain.policy import DEFAULT_REVIEW_TIMEOUT_SECONDS, MAX_IMAGE_BYTES
+
+RecognizerEngine = Literal["bedrock", "ocr"]
+PricingAgentMode = Literal["discogs", "bedrock"]
+MetricsMode = Literal["emf", "api", "off"]
+T = TypeVar("T", bound=str)
+
+DEFAULT_VISION_MODEL = "us.amazon.nova-lite-v1:0"
+DEFAULT_PRICING_BASE_URL = "https://api.discogs.com"
+USER_AGENT = "albumreg/0.1 (+vinyl album registration)"
+
+
+class ConfigError(ValueError):
+    """A required setting is missing or malformed; the message names the variable."""
+
+
+def _choice(env: Mapping[str, str], name: str, default: T, allowed: tuple[T, ...]) -> T:
+    value = env.get(name, default)
+    for option in allowed:
+        if value == option:
+            return option
+    raise ConfigError(f"{name}={value!r}; expected one of {', '.join(allowed)}")
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the handlers need to know about where they run.
+
+    Attributes:
+        table_name: the single DynamoDB table (``TABLE_NAME``).
+        upload_prefix: key prefix that starts workflows (``UPLOAD_PREFIX``).
+        review_timeout_seconds: how long the human step waits (``REVIEW_TIMEOUT_SECONDS``).
+        max_image_bytes: uploads above this are rejected (``MAX_IMAGE_BYTES``).
+        recognizer: ``bedrock`` on AWS, ``ocr`` on the local cloud (``RECOGNIZER``).
+        vision_model_id: Bedrock model or inference profile id (``VISION_MODEL_ID``).
+        pricing_agent: ``discogs`` (deterministic) or ``bedrock`` (LLM tool use)
+            (``PRICING_AGENT``).
+        pricing_model_id: model of the LLM pricing agent (``PRICING_MODEL_ID``).
+        pricing_base_url: the Discogs API or the local pricing API (``PRICING_BASE_URL``).
+        pricing_token_secret: Secrets Manager secret id holding the token, on AWS
+            (``PRICING_TOKEN_SECRET``).
+        pricing_token: the token itself, for the local cloud only (``PRICING_TOKEN``).
+        metrics_mode: ``emf`` in Lambda, ``api`` (PutMetricData) locally, or ``off``
+            (``METRICS_MODE``).
+    """
+
+    table_name: str
+    upload_prefix: str = UPLOAD_PREFIX
+    review_timeout_seconds: int = DEFAULT_REVIEW_TIMEOUT_SECONDS
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    recognizer: RecognizerEngine = "bedrock"
+    vision_model_id: str = DEFAULT_VISION_MODEL
+    pricing_agent: PricingAgentMode = "discogs"
+    pricing_model_id: str = DEFAULT_VISION_MODEL
+    pricing_base_url: str = DEFAULT_PRICING_BASE_URL
+    pricing_token_secret: str | None = None
+    pricing_token: str | None = None
+    metrics_mode: MetricsMode = "emf"
+
+    def __repr__(self) -> str:
+        """Never print the token, even in a traceback."""
+        shown = "***" if self.pricing_token else None
+        return (
+            f"Settings(table_name={self.table_name!r}, recognizer={self.recognizer!r}, "
+            f"pricing_agent={self.pricing_agent!r}, pricing_base_url={self.pricing_base_url!r}, "
+            f"pricing_token={shown!r}, review_timeout_seconds={self.review_timeout_seconds})"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every setting; a clear ``ConfigError`` names what is wrong."""
+        env = os.environ if env is None else env
+        table_name = env.get("TABLE_NAME", "")
+        if not table_name:
+            raise ConfigError("TABLE_NAME is not set")
+        return cls(
+            table_name=table_name,
+            upload_prefix=env.get("UPLOAD_PREFIX", UPLOAD_PREFIX),
+            review_timeout_seconds=_positive_int(
+                env, "REVIEW_TIMEOUT_SECONDS", DEFAULT_REVIEW_TIMEOUT_SECONDS
+            ),
+            max_image_bytes=_positive_int(env, "MAX_IMAGE_BYTES", MAX_IMAGE_BYTES),
+            recognizer=_choice(env, "RECOGNIZER", "bedrock", ("bedrock", "ocr")),
+            vision_model_id=env.get("VISION_MODEL_ID", DEFAULT_VISION_MODEL),
+            pricing_agent=_choice(env, "PRICING_AGENT", "discogs", ("discogs", "bedrock")),
+            pricing_model_id=env.get("PRICING_MODEL_ID", DEFAULT_VISION_MODEL),
+            pricing_base_url=env.get("PRICING_BASE_URL", DEFAULT_PRICING_BASE_URL).rstrip("/"),
+            pricing_token_secret=env.get("PRICING_TOKEN_SECRET") or None,
+            pricing_token=env.get("PRICING_TOKEN") or None,
+            metrics_mode=_choice(env, "METRICS_MODE", "emf", ("emf", "api", "off")),
+        )
