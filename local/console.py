@@ -1,0 +1,39 @@
+"""Plain-text output for the CLI: aligned tables and friendly durations, no dependencies."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """An aligned text table; ``None`` cells print as a dash."""
+    cells = [[("-" if cell is None else str(cell)) for cell in row] for row in rows]
+    widths = [
+        max([len(header)] + [len(row[i]) for row in cells]) for i, header in enumerate(headers)
+    ]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    return "\n".join(lines)
+
+
+def duration(seconds: float) -> str:
+    """``1h 02m``, ``3m 05s`` or ``4.2s``: short and unambiguous."""
+    if seconds < 0:
+        return "expired"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def fail(message: str, status: int = 2) -> int:
+    """Print an error for a person on stderr and return the exit status to use."""
+    print(f"albumreg: error: {message}", file=sys.stderr)
+    return status
