@@ -215,7 +215,12 @@ class DynamoDbAlbumRepository:
         requested_at: datetime,
         expires_at: datetime,
     ) -> None:
-        """Store the token; a retry with the same token is harmless, a different one refused."""
+        """Store the token while the review is open; a closed review is never reopened.
+
+        A retried request may carry a new token (Step Functions issues one per task attempt),
+        and only the latest can resume the workflow, so an OPEN review takes the new one. A
+        second execution never gets here: the upload claim stops it first.
+        """
         item = {
             **self._key(pattern, upload_id, REVIEW),
             "pattern": pattern.value,
@@ -232,15 +237,15 @@ class DynamoDbAlbumRepository:
             response = self._client.put_item(
                 TableName=self._table,
                 Item=_marshal(item),
-                ConditionExpression="attribute_not_exists(#pk) OR #token = :token",
-                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#token": "token"},
-                ExpressionAttributeValues={":token": {"S": token}},
+                ConditionExpression="attribute_not_exists(#pk) OR #state = :open",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#state": "state"},
+                ExpressionAttributeValues={":open": {"S": ReviewState.OPEN.value}},
                 ReturnConsumedCapacity="TOTAL",
             )
         except ClientError as exc:
             if _code(exc) == "ConditionalCheckFailedException":
-                raise DuplicateUploadError(
-                    f"upload {upload_id} already has a review for another execution"
+                raise ReviewAlreadyResolvedError(
+                    f"the review of upload {upload_id} in {pattern.value} is already closed"
                 ) from exc
             raise
         self._meter(response)

@@ -38,3 +38,11 @@ STEP_LABELS: dict[Step, str] = {
     Step.PRICE: "Price agents",
     Step.STORE: "Store results",
 }
+
+# Step Functions control states (issue 5): the Choice, Pass, Succeed and Fail states of the
+# ASL. They carry no business logic, so the durable workflow has no operation of these names.
+REVIEW_OUTCOME = "review-outcome"
+PRICE_FAILED = "price-album-failed"
+DUPLICATE_UPLOAD = "duplicate-upload"
+UPLOAD_REJECTED = "upload-rejected"
+WORKFLOW_FAILED = "workflow-failed"

@@ -92,12 +92,21 @@ def test_pending_reviews_listed_newest_first(repo: DynamoDbAlbumRepository) -> N
     assert repo.list_open_reviews(LDF) == []
 
 
-def test_open_review_retried_with_same_token_is_harmless(repo: DynamoDbAlbumRepository) -> None:
+def test_open_review_retried_takes_the_newest_token(repo: DynamoDbAlbumRepository) -> None:
     upload = claim_and_extract(repo, SF)
     repo.open_review(SF, upload.upload_id, "tok", six_albums(), T0, T0)
+    repo.open_review(SF, upload.upload_id, "tok-retry", six_albums(), T0, T0)
+    review = repo.get_review(SF, upload.upload_id)
+    assert review is not None
+    assert review.token == "tok-retry"
+
+
+def test_open_review_never_reopens_a_closed_review(repo: DynamoDbAlbumRepository) -> None:
+    upload = claim_and_extract(repo, SF)
     repo.open_review(SF, upload.upload_id, "tok", six_albums(), T0, T0)
-    with pytest.raises(DuplicateUploadError):
-        repo.open_review(SF, upload.upload_id, "other", six_albums(), T0, T0)
+    repo.resolve_review(SF, upload.upload_id, ReviewState.APPROVED, T0)
+    with pytest.raises(ReviewAlreadyResolvedError, match="already closed"):
+        repo.open_review(SF, upload.upload_id, "late", six_albums(), T0, T0)
 
 
 def test_double_resolve_refused(repo: DynamoDbAlbumRepository) -> None:

@@ -1,0 +1,283 @@
+"""Run the real state machine locally: moto's ASL interpreter, Lambda tasks run in-process.
+
+moto (pinned, 5.2.5) executes ASL when its config says ``execute_state_machine``, but its
+Docker-less Lambda only echoes payloads. ``routed_invokes`` replaces that echo with a call to the
+function's own ``Handler`` (an import path such as ``handlers.step_functions.extract_albums``),
+the way the Lambda runtime would, and turns an exception into Lambda's error document so the
+ASL's Retry and Catch see the exception's class name. Nothing else in moto is changed.
+
+The same three calls serve tests (inside ``mock_aws(config=MOTO_CONFIG)``) and the local cloud
+(``ThreadedMotoServer`` in this process, ``MOTO_PORT`` set to its port, ``enable_execution``):
+
+1. ``with routed_invokes():`` for as long as executions may run;
+2. ``deploy(session)`` creates the task functions and the state machine from the rendered ASL;
+3. ``start(sfn, arn, event, suffix)`` starts an execution named ``<upload_id>-<suffix>``.
+
+Imports no Pulumi; never shipped to Lambda.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import time
+import traceback
+import urllib.request
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from handlers.domain.errors import InvalidUploadError
+from handlers.domain.events import parse_upload_event
+from stack.asl import TASK_FUNCTIONS, load_definition, render, task_substitutions
+
+if TYPE_CHECKING:
+    import boto3
+    from moto.core.config import DefaultConfig
+    from mypy_boto3_stepfunctions import SFNClient
+    from mypy_boto3_stepfunctions.type_defs import (
+        DescribeExecutionOutputTypeDef,
+        HistoryEventTypeDef,
+    )
+
+MOTO_CONFIG: DefaultConfig = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+}
+"""moto settings for real ASL execution with in-process Lambda: ``mock_aws(config=...)``."""
+
+DEFAULT_PREFIX = "albumreg-sf"
+HANDLER_PACKAGES: tuple[str, ...] = ("handlers.",)
+"""Only handlers under these packages are imported and run; others keep moto's echo."""
+
+LAMBDA_RUNTIME: Final = "python3.13"
+_ROLE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class InvokeContext:
+    """The few Lambda context attributes a handler may read when it runs in-process."""
+
+    function_name: str
+    invoked_function_arn: str
+    aws_request_id: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What ``deploy`` created: the state machine and each task function's ARN by logical name."""
+
+    state_machine_arn: str
+    function_arns: dict[str, str]
+
+
+def _resolve(handler_path: str | None, packages: Sequence[str]) -> Handler | None:
+    """The callable a Lambda ``Handler`` setting names, when it lives in an allowed package."""
+    if not handler_path or not handler_path.startswith(tuple(packages)):
+        return None
+    module_name, _, attribute = handler_path.rpartition(".")
+    handler: Handler = getattr(importlib.import_module(module_name), attribute)
+    return handler
+
+
+def _error_document(exc: BaseException) -> dict[str, Any]:
+    """What the Python Lambda runtime returns for an unhandled exception."""
+    return {
+        "errorMessage": str(exc),
+        "errorType": type(exc).__name__,
+        "stackTrace": traceback.format_tb(exc.__traceback__),
+    }
+
+
+@contextmanager
+def routed_invokes(packages: Sequence[str] = HANDLER_PACKAGES) -> Iterator[None]:
+    """Run Lambda invokes through the functions' real handlers until the block ends.
+
+    Patches moto's Docker-less Lambda backend class, so it applies to ``mock_aws`` and to a
+    ``ThreadedMotoServer`` in this process alike. The function must exist (as on AWS, an
+    unknown function is ``ResourceNotFoundException``). Invocations run synchronously in the
+    calling thread, whatever the invocation type: a Map's six iterations are six threads.
+    Blocks may nest (each restores what it replaced) but must not interleave across threads.
+    """
+    original = LambdaSimpleBackend.invoke
+
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> str | bytes | None:
+        function = self.get_function(function_name, qualifier)
+        handler = _resolve(function.handler, packages)
+        if handler is None:
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        context = InvokeContext(function.function_name, function.function_arn, str(uuid.uuid4()))
+        try:
+            result = handler(json.loads(body) if body else {}, context)
+        except Exception as exc:  # the Lambda runtime reports every exception the same way
+            response_headers["x-amz-function-error"] = "Unhandled"
+            result = _error_document(exc)
+        payload = json.dumps(result).encode()
+        response_headers["Content-Length"] = str(len(payload))
+        return payload
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
+
+
+def enable_execution(endpoint_url: str, timeout: float = 5.0) -> None:
+    """Switch a running moto server to ASL execution and Docker-less Lambda.
+
+    The interpreter's own clients call ``localhost:$MOTO_PORT``: set ``MOTO_PORT`` to the
+    server's port in this process before starting executions.
+    """
+    request = urllib.request.Request(  # noqa: S310 - the caller's loopback moto server
+        f"{endpoint_url.rstrip('/')}/moto-api/config",
+        data=json.dumps(MOTO_CONFIG).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
+        response.read()
+
+
+def _placeholder_zip() -> bytes:
+    """A tiny code package: moto stores it, the handler itself is imported from this process."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "handlers run in-process; see local/sfn_runner.py\n")
+    return buffer.getvalue()
+
+
+def deploy(
+    session: boto3.session.Session,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    environment: Mapping[str, str] | None = None,
+    endpoint_url: str | None = None,
+) -> Deployment:
+    """Create a role, the task functions of ``TASK_FUNCTIONS`` and the state machine.
+
+    Args:
+        session: where to create them (moto, in-process or a server).
+        prefix: names of the role, the functions (``<prefix>-<name>``) and the state machine.
+        environment: stored as the functions' variables, as the stack would; in-process handlers
+            read this process's environment or the dependencies installed with ``use``.
+        endpoint_url: the moto server, when ``AWS_ENDPOINT_URL_*`` does not already say so.
+    """
+    iam = session.client("iam", endpoint_url=endpoint_url)
+    lambda_client = session.client("lambda", endpoint_url=endpoint_url)
+    sfn = session.client("stepfunctions", endpoint_url=endpoint_url)
+    role_arn = iam.create_role(RoleName=prefix, AssumeRolePolicyDocument=_ROLE_POLICY)["Role"][
+        "Arn"
+    ]
+    code = _placeholder_zip()
+    arns: dict[str, str] = {}
+    for function in TASK_FUNCTIONS:
+        created = lambda_client.create_function(
+            FunctionName=f"{prefix}-{function.name}",
+            Runtime=LAMBDA_RUNTIME,
+            Role=role_arn,
+            Handler=function.handler,
+            Code={"ZipFile": code},
+            Environment={"Variables": dict(environment or {})},
+        )
+        arns[function.name] = created["FunctionArn"]
+    definition = render(load_definition(), task_substitutions(arns))
+    machine = sfn.create_state_machine(
+        name=prefix, definition=definition, roleArn=role_arn, type="STANDARD"
+    )
+    return Deployment(machine["stateMachineArn"], arns)
+
+
+def execution_name(event: Mapping[str, Any], suffix: str) -> str:
+    """``<upload_id>-<suffix>``: moto needs a name, and the upload id makes it findable.
+
+    An event that names no valid object still gets a stable name, from a hash of its JSON, so
+    the execution runs and its extract step rejects the event where it is recorded.
+    """
+    try:
+        stem = parse_upload_event(dict(event)).upload_id
+    except InvalidUploadError:
+        digest = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode())
+        stem = f"unparsed-{digest.hexdigest()[:16]}"
+    return f"{stem}-{suffix}"[:80]
+
+
+def start(sfn: SFNClient, state_machine_arn: str, event: Mapping[str, Any], suffix: str) -> str:
+    """Start one execution for one S3 event; returns its ARN."""
+    response = sfn.start_execution(
+        stateMachineArn=state_machine_arn,
+        name=execution_name(event, suffix),
+        input=json.dumps(event),
+    )
+    return response["executionArn"]
+
+
+def wait_for_execution(
+    sfn: SFNClient, execution_arn: str, timeout: float = 30.0, poll: float = 0.05
+) -> DescribeExecutionOutputTypeDef:
+    """Poll until the execution leaves RUNNING.
+
+    Raises:
+        TimeoutError: still running after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution_arn)
+        if described["status"] != "RUNNING":
+            return described
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{execution_arn} still RUNNING after {timeout} s")
+        time.sleep(poll)
+
+
+def history(sfn: SFNClient, execution_arn: str) -> list[HistoryEventTypeDef]:
+    """Every event of one execution, oldest first, across pages."""
+    events: list[HistoryEventTypeDef] = []
+    paginator = sfn.get_paginator("get_execution_history")
+    for page in paginator.paginate(executionArn=execution_arn):
+        events.extend(page["events"])
+    return events
+
+
+_TASK_ATTEMPT_EVENTS = frozenset({"LambdaFunctionScheduled", "TaskScheduled"})
+
+
+def state_transitions(events: Sequence[Mapping[str, Any]]) -> int:
+    """Billed state transitions, from an execution's history.
+
+    Step Functions bills one transition per state entered (each Map iteration's states too)
+    and one per retry. A retry enters no state again, so retries are counted as the task
+    attempts beyond the first of each task state entered.
+    """
+    kinds = [str(event["type"]) for event in events]
+    entered = sum(1 for kind in kinds if kind.endswith("StateEntered"))
+    tasks_entered = kinds.count("TaskStateEntered")
+    attempts = sum(1 for kind in kinds if kind in _TASK_ATTEMPT_EVENTS)
+    return entered + max(0, attempts - tasks_entered)
