@@ -264,20 +264,3 @@ def history(sfn: SFNClient, execution_arn: str) -> list[HistoryEventTypeDef]:
     for page in paginator.paginate(executionArn=execution_arn):
         events.extend(page["events"])
     return events
-
-
-_TASK_ATTEMPT_EVENTS = frozenset({"LambdaFunctionScheduled", "TaskScheduled"})
-
-
-def state_transitions(events: Sequence[Mapping[str, Any]]) -> int:
-    """Billed state transitions, from an execution's history.
-
-    Step Functions bills one transition per state entered (each Map iteration's states too)
-    and one per retry. A retry enters no state again, so retries are counted as the task
-    attempts beyond the first of each task state entered.
-    """
-    kinds = [str(event["type"]) for event in events]
-    entered = sum(1 for kind in kinds if kind.endswith("StateEntered"))
-    tasks_entered = kinds.count("TaskStateEntered")
-    attempts = sum(1 for kind in kinds if kind in _TASK_ATTEMPT_EVENTS)
-    return entered + max(0, attempts - tasks_entered)

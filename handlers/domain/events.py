@@ -54,6 +54,9 @@ def parse_upload_event(event: dict[str, Any]) -> Upload:
         raise InvalidUploadError("event does not name a bucket and an object key")
     etag = obj.get("etag") or obj.get("eTag")
     version_id = obj.get("version-id") or obj.get("versionId")
+    if version_id == "null":
+        # An unversioned bucket's "version" (the emulator sends it): not an identity.
+        version_id = None
     try:
         return Upload(
             upload_id=upload_id_for(bucket, key, version_id or etag),

@@ -24,13 +24,13 @@ from handlers.domain.models import (
 )
 from handlers.domain.records import ReviewRecord
 from handlers.domain.tenant import Pattern
+from handlers.domain.timeline import state_transitions
 from handlers.domain.workflow import decide_review
 from handlers.wiring import Dependencies, use
 from local.sfn_runner import (
     Deployment,
     history,
     start,
-    state_transitions,
     wait_for_execution,
 )
 from tests.functional.conftest import Workbench

@@ -13,11 +13,11 @@ from moto import mock_aws
 
 from handlers.domain.errors import TransientError
 from handlers.domain.events import parse_upload_event
+from handlers.domain.timeline import state_transitions
 from local.sfn_runner import (
     MOTO_CONFIG,
     execution_name,
     routed_invokes,
-    state_transitions,
 )
 from tests.conftest import s3_event
 

@@ -93,3 +93,13 @@ def test_event_pattern_filters_bucket_and_prefix() -> None:
     pattern = upload_event_pattern("b")
     assert pattern["detail"]["object"]["key"] == [{"prefix": UPLOAD_PREFIX}]
     assert pattern["detail-type"] == ["Object Created"]
+
+
+def test_unversioned_null_version_falls_back_to_etag() -> None:
+    event = load("s3_object_created_moto.json")
+    event["detail"]["object"]["version-id"] = "null"
+    other = json.loads(json.dumps(event))
+    other["detail"]["object"]["eTag"] = "0" * 32
+    first, second = parse_upload_event(event), parse_upload_event(other)
+    assert first.version_id is None
+    assert first.upload_id != second.upload_id
