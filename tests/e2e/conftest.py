@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -89,7 +89,7 @@ class RunningCloud:
 
 
 @pytest.fixture
-def start_cloud(tmp_path: Path) -> Iterator:
+def start_cloud(tmp_path: Path) -> Iterator[Callable[..., RunningCloud]]:
     """Start ``albumreg local`` with the given review timeout; stopped with Ctrl-C after."""
     processes: list[subprocess.Popen[str]] = []
 
