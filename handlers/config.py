@@ -92,6 +92,28 @@ class Settings:
             f"pricing_token={shown!r}, review_timeout_seconds={self.review_timeout_seconds})"
         )
 
+    def to_env(self) -> dict[str, str]:
+        """The environment variables ``from_env`` reads back into these settings.
+
+        The Pulumi stack sets a function's environment from this, so the deployed names and
+        the names read here cannot drift apart. Unset optional values are left out.
+        """
+        values: dict[str, str | int | None] = {
+            "TABLE_NAME": self.table_name,
+            "UPLOAD_PREFIX": self.upload_prefix,
+            "REVIEW_TIMEOUT_SECONDS": self.review_timeout_seconds,
+            "MAX_IMAGE_BYTES": self.max_image_bytes,
+            "RECOGNIZER": self.recognizer,
+            "VISION_MODEL_ID": self.vision_model_id,
+            "PRICING_AGENT": self.pricing_agent,
+            "PRICING_MODEL_ID": self.pricing_model_id,
+            "PRICING_BASE_URL": self.pricing_base_url,
+            "PRICING_TOKEN_SECRET": self.pricing_token_secret,
+            "PRICING_TOKEN": self.pricing_token,
+            "METRICS_MODE": self.metrics_mode,
+        }
+        return {name: str(value) for name, value in values.items() if value is not None}
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every setting; a clear ``ConfigError`` names what is wrong."""

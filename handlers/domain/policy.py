@@ -85,6 +85,25 @@ VISION_THROTTLE_RETRY = RetryPolicy(
 VISION_CORRECTIVE_RETRIES = 1
 """A malformed model answer is retried once with a corrective message, then flagged."""
 
+# --- recognition (issue 3) ---
+MIN_IMAGE_EDGE_PX = 120
+"""Images with a shorter edge than this cannot show six readable covers: rejected."""
+
+VISION_CONNECT_TIMEOUT_SECONDS = 5.0
+VISION_READ_TIMEOUT_SECONDS = 30.0
+"""One Converse call; a vision answer of six albums normally takes 2-10 seconds. Worst case
+for one photo: 2 rounds (corrective retry) x 4 attempts x 30 s plus 7 s of backoff, ~250 s."""
+
+VISION_MAX_OUTPUT_TOKENS = 2048
+"""Ceiling on the model's answer: six albums as tool input need a few hundred tokens."""
+
+OCR_LONG_EDGE_PX = 1600
+"""The local OCR reads a copy downscaled to this long edge: enough for cover text, and fast."""
+
+OCR_DETECTION_LONG_EDGE_PX = 960
+"""Text is located on a copy this size (40% faster than full size, same accuracy measured on
+synthetic shelves); each line found is then read from the full-size photo."""
+
 PRICING_CONNECT_TIMEOUT_SECONDS = 3.0
 PRICING_READ_TIMEOUT_SECONDS = 5.0
 PRICING_HTTP_RETRY = RetryPolicy(
@@ -99,8 +118,53 @@ PRICING_MAX_RETRY_AFTER_SECONDS = 10.0
 LLM_AGENT_MAX_TURNS = 8
 """Upper bound on tool-use turns of the optional Bedrock pricing agent."""
 
+# --- pricing agents (issue 4) ---
+PRICING_SEARCH_PAGE_SIZE = 10
+"""Search results one agent considers: the best matches come first, so more only costs time."""
+
+LLM_AGENT_MAX_OUTPUT_TOKENS = 1024
+"""Ceiling on one answer of the Bedrock pricing agent: a tool call needs a few dozen tokens."""
+
+LLM_AGENT_READ_TIMEOUT_SECONDS = 30.0
+"""One Converse turn of the pricing agent; Bedrock's own retries (standard mode) sit on top."""
+
 TEXT_MAX_LENGTH = 200
 """Longest title or artist accepted from a model or a person."""
 
 FIRST_YEAR = 1900
 """Earliest plausible release year; the latest is next year (pre-orders)."""
+
+# --- event delivery and Lambda limits (issue 9, the Pulumi stack) ---
+EVENT_DELIVERY_MAX_RETRIES = 8
+"""EventBridge retries to start a workflow before the event goes to the dead-letter queue."""
+
+EVENT_DELIVERY_MAX_AGE_SECONDS = 3600
+"""An upload event older than this is not delivered any more: it goes to the dead-letter queue."""
+
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+"""Undelivered upload events are kept this long (the SQS maximum) for a person to replay."""
+
+AWS_CALLS_ALLOWANCE_SECONDS = 30
+"""Time one Lambda invocation allows for its S3, DynamoDB and Secrets Manager calls."""
+
+# --- dashboard (issue 8) ---
+DASHBOARD_CACHE_TTL_SECONDS = 5
+"""Listings in the dashboard are at most this old: a new review shows up within seconds."""
+
+DASHBOARD_METRICS_TTL_SECONDS = 30
+"""Execution timings change only when a workflow finishes: read histories at most this often."""
+
+DASHBOARD_TIMED_EXECUTIONS = 50
+"""Newest completed executions per pattern whose timings the comparison reads (and caches)."""
+
+DASHBOARD_LISTING_LIMIT = 200
+"""Newest uploads per pattern and status the albums page lists, and the success-rate window."""
+
+DASHBOARD_OPEN_REVIEWS = 50
+"""Open reviews listed per pattern; more than this waiting means the reviewers are behind."""
+
+DASHBOARD_REVIEWS_PER_PAGE = 5
+"""Review cards drawn at once: each one reads its image and both review items."""
+
+DASHBOARD_THUMBNAIL_PX = 640
+"""Long edge of the thumbnail the reviews page shows (the full photo stays in S3)."""
