@@ -33,8 +33,8 @@ from handlers.domain.ports import (
 
 T = TypeVar("T")
 
-AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5)
-"""SDK-level retries for AWS calls; workflow-level retries live in the policy module."""
+AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5)
+"""SDK-level retries for AWS calls (three attempts in all); workflow retries live in the policy."""
 
 
 class Dependencies:
