@@ -41,9 +41,17 @@ def upload_image(s3: S3Client, bucket: str, path: Path, key: str | None = None) 
             reject it too; saying so here saves a round trip).
         InvalidUploadError: the key is not acceptable.
     """
-    data = path.read_bytes()
+    return upload_bytes(s3, bucket, path.read_bytes(), key or key_for(path))
+
+
+def upload_bytes(s3: S3Client, bucket: str, data: bytes, key: str) -> Uploaded:
+    """Put photo bytes (from a file or a browser upload) under ``key``, after the same checks.
+
+    Raises:
+        InvalidImageError: not an image, empty, corrupt, or too large.
+        InvalidUploadError: the key is not acceptable.
+    """
     decode_image(data)
-    key = key or key_for(path)
     check_upload_key(key)
     response = s3.put_object(
         Bucket=bucket, Key=key, Body=data, ContentType=CONTENT_TYPES[sniff_format(data)]

@@ -38,6 +38,7 @@ from handlers.domain.models import (
     Upload,
     WorkflowStatus,
 )
+from handlers.domain.policy import BATCH_GET_MAX_KEYS, BATCH_GET_ROUNDS
 from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, UploadSummary
 from handlers.domain.tenant import Pattern
 
@@ -443,6 +444,51 @@ class DynamoDbAlbumRepository:
         """Open reviews, newest first, from the status index."""
         partition = _review_key(pattern, ReviewState.OPEN)
         return [_review(item) for item in self._query_index(partition, limit)]
+
+    # --- dashboard reads (issue 8) ---
+    def get_summary(self, pattern: Pattern, upload_id: str) -> UploadSummary | None:
+        """The META item alone, in one GetItem: what a review card needs to find the photo."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=_marshal(self._key(pattern, upload_id, META)),
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._meter(response)
+        item = response.get("Item")
+        return _summary(_unmarshal(item)) if item else None
+
+    def get_metrics(self, pattern: Pattern, upload_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """METRICS items of many uploads in BatchGetItem requests: one per hundred uploads.
+
+        The dashboard reads the timings of its newest executions this way instead of one Query
+        per upload. Keys DynamoDB leaves unprocessed are asked again a bounded number of times;
+        any still missing are left out, as if the upload had stored no metrics.
+        """
+        ids = list(dict.fromkeys(upload_ids))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), BATCH_GET_MAX_KEYS):
+            keys = [
+                _marshal(self._key(pattern, i, METRICS))
+                for i in ids[start : start + BATCH_GET_MAX_KEYS]
+            ]
+            request: Mapping[str, Any] = {self._table: {"Keys": keys}}
+            for _ in range(BATCH_GET_ROUNDS):
+                response = self._client.batch_get_item(
+                    RequestItems=request,
+                    ReturnConsumedCapacity="TOTAL",
+                )
+                self._meter(response)
+                for item in map(_unmarshal, response.get("Responses", {}).get(self._table, [])):
+                    upload_id = str(item[PARTITION_KEY]).rsplit("#", 1)[-1]
+                    found[upload_id] = {
+                        name: value
+                        for name, value in item.items()
+                        if name not in (PARTITION_KEY, SORT_KEY)
+                    }
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        return found
 
 
 def _code(exc: ClientError) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from handlers.domain.models import (
     Album,
@@ -130,6 +130,15 @@ class AlbumRepository(Protocol):
 
     def list_open_reviews(self, pattern: Pattern, limit: int = 50) -> list[ReviewRecord]:
         """Reviews waiting for a person, newest first."""
+        ...
+
+    # --- dashboard reads (issue 8) ---
+    def get_summary(self, pattern: Pattern, upload_id: str) -> UploadSummary | None:
+        """The upload's own item (where its photo is, its status), without albums or review."""
+        ...
+
+    def get_metrics(self, pattern: Pattern, upload_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The METRICS items of many uploads, by upload id; uploads without one are left out."""
         ...
 
 

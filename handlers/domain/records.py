@@ -70,4 +70,7 @@ class UploadRecord(Record):
     summary: UploadSummary
     albums: list[StoredAlbum] = Field(default_factory=list)
     review: ReviewRecord | None = None
-    metrics: dict[str, Decimal | int | str] = Field(default_factory=dict)
+    # Maps too: stored timings keep seconds per step, and the cost model a breakdown by component.
+    metrics: dict[str, Decimal | int | str | dict[str, Decimal | int | str]] = Field(
+        default_factory=dict
+    )
