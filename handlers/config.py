@@ -16,11 +16,18 @@ from handlers.domain.policy import DEFAULT_REVIEW_TIMEOUT_SECONDS, MAX_IMAGE_BYT
 RecognizerEngine = Literal["bedrock", "ocr"]
 PricingAgentMode = Literal["discogs", "bedrock"]
 MetricsMode = Literal["emf", "api", "off"]
+LambdaArchitecture = Literal["arm64", "x86_64"]
 T = TypeVar("T", bound=str)
 
 DEFAULT_VISION_MODEL = "us.amazon.nova-lite-v1:0"
 DEFAULT_PRICING_BASE_URL = "https://api.discogs.com"
 USER_AGENT = "albumreg/0.1 (+vinyl album registration)"
+
+# --- Lambda sizing, for the cost model (issue 10) ---
+DEFAULT_LAMBDA_MEMORY_MB = 1024
+"""Memory of every function; the stack's ``lambdaMemoryMb`` default (a test holds them equal)."""
+DEFAULT_LAMBDA_ARCHITECTURE: LambdaArchitecture = "arm64"
+"""Architecture of every function; the stack's ``lambdaArchitecture`` default."""
 
 
 class ConfigError(ValueError):
@@ -68,6 +75,10 @@ class Settings:
         pricing_token: the token itself, for the local cloud only (``PRICING_TOKEN``).
         metrics_mode: ``emf`` in Lambda, ``api`` (PutMetricData) locally, or ``off``
             (``METRICS_MODE``).
+        lambda_memory_mb: memory of the functions, which the cost model multiplies billed
+            duration by (``LAMBDA_MEMORY_MB``).
+        lambda_architecture: ``arm64`` or ``x86_64``; the duration price depends on it
+            (``LAMBDA_ARCHITECTURE``).
     """
 
     table_name: str
@@ -82,6 +93,8 @@ class Settings:
     pricing_token_secret: str | None = None
     pricing_token: str | None = None
     metrics_mode: MetricsMode = "emf"
+    lambda_memory_mb: int = DEFAULT_LAMBDA_MEMORY_MB
+    lambda_architecture: LambdaArchitecture = DEFAULT_LAMBDA_ARCHITECTURE
 
     def __repr__(self) -> str:
         """Never print the token, even in a traceback."""
@@ -111,6 +124,8 @@ class Settings:
             "PRICING_TOKEN_SECRET": self.pricing_token_secret,
             "PRICING_TOKEN": self.pricing_token,
             "METRICS_MODE": self.metrics_mode,
+            "LAMBDA_MEMORY_MB": self.lambda_memory_mb,
+            "LAMBDA_ARCHITECTURE": self.lambda_architecture,
         }
         return {name: str(value) for name, value in values.items() if value is not None}
 
@@ -136,4 +151,8 @@ class Settings:
             pricing_token_secret=env.get("PRICING_TOKEN_SECRET") or None,
             pricing_token=env.get("PRICING_TOKEN") or None,
             metrics_mode=_choice(env, "METRICS_MODE", "emf", ("emf", "api", "off")),
+            lambda_memory_mb=_positive_int(env, "LAMBDA_MEMORY_MB", DEFAULT_LAMBDA_MEMORY_MB),
+            lambda_architecture=_choice(
+                env, "LAMBDA_ARCHITECTURE", DEFAULT_LAMBDA_ARCHITECTURE, ("arm64", "x86_64")
+            ),
         )

@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from handlers.adapters.histories import read_timeline
-from handlers.domain.errors import AlbumRegError
-from handlers.domain.models import FINAL_STATUSES, ReviewDecision, ReviewState, WorkflowStatus
+from handlers.domain.models import FINAL_STATUSES, ReviewState, WorkflowStatus
 from handlers.domain.names import STEP_LABELS, Step
 from handlers.domain.records import UploadRecord
-from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import Timeline
 from handlers.wiring import Dependencies
 from local.cloud import CloudOptions, LocalCloud
 from local.console import table
 from local.pricing_api import Knobs
+from local.tracking import approve, is_final
 from local.uploads import upload_image
 
 SAMPLE_IMAGE = Path(__file__).with_name("data") / "sample-shelf.jpg"
@@ -96,15 +95,8 @@ class Demo:
         return self._document(uploaded.upload_id)
 
     def _final(self, pattern: Pattern) -> bool:
-        """Final once the record is and the orchestrator has closed the execution too."""
         progress = self.progress[pattern]
-        record, timeline = progress.record, progress.timeline
-        return (
-            record is not None
-            and record.summary.status in FINAL_STATUSES
-            and timeline is not None
-            and timeline.ended_at is not None
-        )
+        return is_final(progress.record, progress.timeline)
 
     def _poll(self, pattern: Pattern, upload_id: str, deps: Dependencies) -> None:
         progress = self.progress[pattern]
@@ -150,19 +142,11 @@ class Demo:
             self._log(pattern, text)
 
     def _approve(self, pattern: Pattern, upload_id: str, deps: Dependencies) -> None:
-        try:
-            submit_review(
-                pattern,
-                upload_id,
-                ReviewDecision(action="approve", reviewer="albumreg demo --auto-approve"),
-                repo=deps.repo,
-                inbox=deps.inbox,
-                clock=deps.clock,
-            )
-        except AlbumRegError as exc:
-            self._log(pattern, f"could not approve: {exc}")
-        else:
+        problem = approve(pattern, upload_id, deps, "albumreg demo --auto-approve")
+        if problem is None:
             self._log(pattern, "review approved (--auto-approve)")
+        else:
+            self._log(pattern, f"could not approve: {problem}")
         self.progress[pattern].approved = True
 
     def _explain_review(self, upload_id: str) -> None:

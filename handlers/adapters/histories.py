@@ -28,12 +28,19 @@ def step_functions_history(sfn: SFNClient, execution_arn: str) -> list[dict[str,
     return events
 
 
-def durable_history(client: LambdaClient, execution_arn: str) -> list[dict[str, Any]]:
-    """Every event of one durable execution, oldest first."""
+def durable_history(
+    client: LambdaClient, execution_arn: str, *, include_data: bool = False
+) -> list[dict[str, Any]]:
+    """Every event of one durable execution, oldest first.
+
+    ``include_data`` asks for the payloads too: the cost model sizes checkpointed data by them.
+    """
     events: list[dict[str, Any]] = []
     marker: str | None = None
     for _ in range(MAX_PAGES):
         request: dict[str, Any] = {"DurableExecutionArn": execution_arn}
+        if include_data:
+            request["IncludeExecutionData"] = True
         if marker:
             request["Marker"] = marker
         page = client.get_durable_execution_history(**request)

@@ -31,7 +31,8 @@ _LDF_END = {
 _TASK_ATTEMPT_EVENTS = frozenset({"LambdaFunctionScheduled", "TaskScheduled"})
 
 
-def _moment(value: Any) -> datetime:
+def moment(value: Any) -> datetime:
+    """A history timestamp: a datetime from boto3, or an ISO string from a stored fixture."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
@@ -110,7 +111,7 @@ class Timeline:
 def step_functions_timeline(events: Sequence[Mapping[str, Any]]) -> Timeline:
     """Read a Step Functions execution history (``GetExecutionHistory`` events)."""
     by_id = {int(event["id"]): event for event in events}
-    started = _moment(events[0]["timestamp"])
+    started = moment(events[0]["timestamp"])
     status, ended = "RUNNING", None
     steps: list[Span] = []
     agents: list[Span] = []
@@ -118,20 +119,18 @@ def step_functions_timeline(events: Sequence[Mapping[str, Any]]) -> Timeline:
     for event in events:
         kind = str(event["type"])
         if kind in _SF_END:
-            status, ended = _SF_END[kind], _moment(event["timestamp"])
+            status, ended = _SF_END[kind], moment(event["timestamp"])
         name = _sf_state_name(event)
         if name is None:
             continue
         if kind.endswith("StateEntered") and name != PRICE_ONE_ALBUM:
-            open_steps[name] = _moment(event["timestamp"])
+            open_steps[name] = moment(event["timestamp"])
         elif kind.endswith("StateExited") and name == PRICE_ONE_ALBUM:
             entered = _entered_before(event, by_id)
             if entered is not None:
-                agents.append(
-                    Span(name, _moment(entered["timestamp"]), _moment(event["timestamp"]))
-                )
+                agents.append(Span(name, moment(entered["timestamp"]), moment(event["timestamp"])))
         elif kind.endswith("StateExited") and name in open_steps:
-            steps.append(Span(name, open_steps.pop(name), _moment(event["timestamp"])))
+            steps.append(Span(name, open_steps.pop(name), moment(event["timestamp"])))
     steps += [Span(name, start, None) for name, start in open_steps.items()]
     steps.sort(key=lambda span: span.start)
     return Timeline(
@@ -183,16 +182,16 @@ def state_transitions(events: Iterable[Mapping[str, Any]]) -> int:
 
 def durable_timeline(events: Sequence[Mapping[str, Any]]) -> Timeline:
     """Read a durable execution history (``GetDurableExecutionHistory`` events)."""
-    started = _moment(events[0]["EventTimestamp"])
+    started = moment(events[0]["EventTimestamp"])
     status, ended = "RUNNING", None
     starts: dict[str, tuple[str, datetime, str | None]] = {}
     spans: dict[str, Span] = {}
     step_attempts = 0
     for event in events:
         kind = str(event["EventType"])
-        moment = _moment(event["EventTimestamp"])
+        when = moment(event["EventTimestamp"])
         if kind in _LDF_END:
-            status, ended = _LDF_END[kind], moment
+            status, ended = _LDF_END[kind], when
             continue
         operation = event.get("Id")
         if not operation or kind.startswith(("Execution", "Invocation")):
@@ -203,12 +202,12 @@ def durable_timeline(events: Sequence[Mapping[str, Any]]) -> Timeline:
             first = starts.get(operation)
             starts[operation] = (
                 str(event.get("Name") or ""),
-                first[1] if first else moment,
+                first[1] if first else when,
                 event.get("ParentId"),
             )
         elif kind.endswith(("Succeeded", "Failed", "TimedOut", "Cancelled", "Stopped")):
-            name, start, _ = starts.get(operation, (str(event.get("Name") or ""), moment, None))
-            spans[operation] = Span(name, start, moment)
+            name, start, _ = starts.get(operation, (str(event.get("Name") or ""), when, None))
+            spans[operation] = Span(name, start, when)
     steps: list[Span] = []
     agents: list[Span] = []
     for operation, (name, start, parent) in starts.items():

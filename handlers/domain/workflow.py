@@ -208,6 +208,9 @@ def store_results(
             "albums_priced": priced,
             "pricing_requests": sum(estimate.requests for estimate in estimates),
             "pricing_retries": sum(estimate.retries for estimate in estimates),
+            # The LLM price agents' tokens, for the cost model (zero for the Discogs agent).
+            "agent_input_tokens": sum(estimate.usage.input_tokens for estimate in estimates),
+            "agent_output_tokens": sum(estimate.usage.output_tokens for estimate in estimates),
         },
         clock.now(),
     )

@@ -1,0 +1,496 @@
+"""Per-execution metrics, collected after an execution ends, from the orchestrator's own records.
+
+Reads the execution history (``GetExecutionHistory`` / ``GetDurableExecutionHistory``) and the
+upload's items, derives timings, usage and cost (``handlers.domain.timeline``, ``usage``,
+``cost``), writes them into the upload's ``METRICS`` item once, and publishes duration and cost
+metrics to the pattern's CloudWatch namespace. Called by ``albumreg bench``, ``albumreg report``,
+``albumreg metrics collect`` and the dashboard, on AWS and locally alike: no Lambda runs it.
+Clients are injected; nothing here imports the CLI, the dashboard or Pulumi.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from handlers.adapters.dynamodb import META, METRICS, REVIEW, DynamoDbAlbumRepository, upload_pk
+from handlers.adapters.histories import durable_history, step_functions_history
+from handlers.adapters.metrics import SERVICE, SERVICE_DIMENSION
+from handlers.adapters.table_schema import PARTITION_KEY, SORT_KEY
+from handlers.config import Settings
+from handlers.domain.cost import (
+    Component,
+    CostBreakdown,
+    LineItem,
+    PriceTable,
+    price_table,
+    workflow_cost,
+)
+from handlers.domain.models import FINAL_STATUSES
+from handlers.domain.names import Step
+from handlers.domain.policy import DURABLE_RETENTION_DAYS
+from handlers.domain.ports import Clock
+from handlers.domain.tenant import Pattern
+from handlers.domain.timeline import Timeline, durable_timeline, step_functions_timeline
+from handlers.domain.usage import (
+    HistoryUsage,
+    Usage,
+    durable_usage,
+    step_functions_usage,
+    workflow_read_units,
+    workflow_writes,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDatumTypeDef
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+BILLED_UNIT = {Pattern.STEP_FUNCTIONS: "state transitions", Pattern.DURABLE: "durable operations"}
+STEP_DIMENSION = "Step"
+
+DURATION_METRICS = {
+    "TotalDuration": ("total_seconds", "Seconds"),
+    "ActiveDuration": ("active_seconds", "Seconds"),
+    "HumanWait": ("human_wait_seconds", "Seconds"),
+    "ParallelEfficiency": ("parallel_efficiency", "None"),
+    "OverheadRatio": ("overhead_ratio", "None"),
+    "BilledUnits": ("billed_units", "Count"),
+    "CostPerWorkflow": ("cost_total_usd", "None"),
+}
+"""Metric name -> (METRICS item key, CloudWatch unit): one series each per namespace."""
+
+WORKFLOW_METRICS = (
+    "WorkflowsCompleted",
+    "AlbumsPriced",
+    "AlbumsUnpriced",
+    "ReviewTimedOut",
+    "WorkflowsFailed",
+)
+"""What the workflow itself emits (``handlers.domain.workflow``), for the custom metric count."""
+
+CUSTOM_METRICS_PER_PATTERN = len(DURATION_METRICS) + len(Step) + len(WORKFLOW_METRICS)
+"""Distinct CloudWatch metrics per namespace, each billed per month: the durations above, a
+``StepDuration`` per business step, and the workflow's counts."""
+
+COLLECTED_KEYS = frozenset(
+    {
+        "collected_at",
+        "execution_status",
+        "workflow_status",
+        "started_at",
+        "ended_at",
+        "total_seconds",
+        "active_seconds",
+        "human_wait_seconds",
+        "step_seconds",
+        "price_phase_seconds",
+        "slowest_agent_seconds",
+        "parallel_efficiency",
+        "billed_units",
+        "billed_unit",
+        "work_seconds",
+        "overhead_seconds",
+        "overhead_ratio",
+        "invocation_timing",
+        "lambda_invocations",
+        "lambda_billed_ms",
+        "vision_engine",
+        "usage",
+        "cost",
+        "cost_total_usd",
+        "cost_orchestration_usd",
+        "cost_shared_usd",
+        "cost_items",
+        "prices_as_of",
+        "region",
+    }
+)
+"""Keys the collector adds to the METRICS item; ``store_results`` owns the others."""
+
+_USD = Decimal("1e-12")
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class CollectedMetrics:
+    """What one collection found for one workflow.
+
+    Attributes:
+        pattern: which orchestrator.
+        upload_id: the upload.
+        values: the METRICS item's keys (``store_results``'s and the collector's), plain JSON.
+        written: True when this call wrote them (and published the CloudWatch metrics).
+        cost: the breakdown, rebuilt from ``values``.
+    """
+
+    pattern: Pattern
+    upload_id: str
+    values: dict[str, Any]
+    written: bool
+    cost: CostBreakdown | None = field(default=None, compare=False)
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB values as JSON: Decimal -> int or float, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _storable(value: Any) -> Any:
+    """JSON values as DynamoDB accepts them: floats become Decimal, None is dropped."""
+    if isinstance(value, float):
+        # The shortest repr that reads back as the same float: tiny USD amounts keep their digits.
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
+def breakdown_from_values(pattern: Pattern, values: Mapping[str, Any]) -> CostBreakdown | None:
+    """The cost breakdown stored in a METRICS item, or None when it holds none."""
+    items = values.get("cost_items")
+    if not isinstance(items, Mapping) or "prices_as_of" not in values:
+        return None
+    return CostBreakdown(
+        pattern=pattern,
+        items=tuple(
+            LineItem(
+                Component(str(item["component"])),
+                name,
+                Decimal(str(item["quantity"])),
+                str(item["unit"]),
+                Decimal(str(item["usd"])),
+            )
+            for name, item in items.items()
+        ),
+        region=str(values.get("region", "")),
+        prices_as_of=datetime.fromisoformat(str(values["prices_as_of"])).date(),
+    )
+
+
+def derive(
+    pattern: Pattern,
+    events: list[dict[str, Any]],
+    items: Mapping[str, Mapping[str, Any]],
+    settings: Settings,
+    prices: PriceTable,
+) -> dict[str, Any]:
+    """Every collected value of one finished workflow, from its history and raw items.
+
+    Pure: tests call it on recorded histories. Returns plain JSON (numbers as int or float).
+
+    Args:
+        pattern: which orchestrator.
+        events: the execution history (durable: read with execution data).
+        items: the upload's items by sort key, in attribute-value form.
+        settings: Lambda memory and architecture, and the price agent's mode and model.
+        prices: the price table to apply.
+    """
+    timeline: Timeline
+    history: HistoryUsage
+    if pattern is Pattern.STEP_FUNCTIONS:
+        timeline, history = step_functions_timeline(events), step_functions_usage(events)
+    else:
+        timeline, history = durable_timeline(events), durable_usage(events)
+    meta = _deserialize(items[META])
+    stored_metrics = _deserialize(items.get(METRICS, {}))
+    review = _deserialize(items[REVIEW]) if REVIEW in items else None
+    review_state = str(review["state"]) if review else None
+    status = str(meta.get("status", ""))
+    sized = dict(items)
+    if METRICS in sized:
+        sized[METRICS] = {k: v for k, v in items[METRICS].items() if k not in COLLECTED_KEYS}
+    engine = str(meta.get("engine", ""))
+    usage = Usage(
+        pattern=pattern,
+        state_transitions=history.billed_units if pattern is Pattern.STEP_FUNCTIONS else 0,
+        durable_operations=history.billed_units if pattern is Pattern.DURABLE else 0,
+        durable_bytes_written=history.checkpoint_bytes,
+        durable_retention_days=DURABLE_RETENTION_DAYS if pattern is Pattern.DURABLE else 0,
+        lambda_requests=history.lambda_requests,
+        lambda_gb_seconds=history.gb_seconds(settings.lambda_memory_mb),
+        lambda_architecture=settings.lambda_architecture,
+        dynamodb_write_units=sum(w.units for w in workflow_writes(sized, status, review_state)),
+        dynamodb_read_units=workflow_read_units(items, review_state),
+        s3_put_requests=1,
+        s3_get_requests=history.extract_attempts,
+        eventbridge_events=1,
+        cloudwatch_requests=1,
+        vision_model=engine.removeprefix("bedrock:") if engine.startswith("bedrock:") else None,
+        vision_input_tokens=int(meta.get("vision_input_tokens", 0) or 0),
+        vision_output_tokens=int(meta.get("vision_output_tokens", 0) or 0),
+        agent_model=settings.pricing_model_id if settings.pricing_agent == "bedrock" else None,
+        agent_input_tokens=int(stored_metrics.get("agent_input_tokens", 0) or 0),
+        agent_output_tokens=int(stored_metrics.get("agent_output_tokens", 0) or 0),
+    )
+    cost = workflow_cost(usage, prices)
+    active = timeline.active_seconds
+    price_phase = timeline.step(Step.PRICE)
+    agents = [span.seconds for span in timeline.agents if span.seconds is not None]
+    values: dict[str, Any] = {
+        "execution_status": timeline.status,
+        "workflow_status": status,
+        "started_at": timeline.started_at.isoformat(),
+        "ended_at": timeline.ended_at.isoformat() if timeline.ended_at else None,
+        "total_seconds": timeline.total_seconds,
+        "active_seconds": active,
+        "human_wait_seconds": timeline.human_wait_seconds,
+        "step_seconds": timeline.step_seconds(),
+        "price_phase_seconds": price_phase.seconds if price_phase else None,
+        "slowest_agent_seconds": max(agents) if agents else None,
+        "parallel_efficiency": timeline.parallel_efficiency,
+        "billed_units": timeline.billed_units,
+        "billed_unit": BILLED_UNIT[pattern],
+        "work_seconds": history.work_seconds,
+        "overhead_seconds": None if active is None else max(0.0, active - history.work_seconds),
+        "overhead_ratio": (max(0.0, (active - history.work_seconds) / active) if active else None),
+        "invocation_timing": history.timing,
+        "lambda_invocations": history.lambda_requests,
+        "lambda_billed_ms": history.billed_ms,
+        "vision_engine": engine or None,
+        "usage": _usage_values(usage),
+        "cost": {name: usd.quantize(_USD) for name, usd in cost.by_component().items()},
+        "cost_total_usd": cost.total.quantize(_USD),
+        "cost_orchestration_usd": cost.orchestration_dependent.quantize(_USD),
+        "cost_shared_usd": cost.shared.quantize(_USD),
+        "cost_items": {
+            item.name: {
+                "component": item.component.value,
+                "quantity": item.quantity,
+                "unit": item.unit,
+                "usd": item.usd.quantize(_USD),
+            }
+            for item in cost.items
+        },
+        "prices_as_of": prices.as_of.isoformat(),
+        "region": prices.region,
+    }
+    plain: dict[str, Any] = _plain(values)
+    return plain
+
+
+def deployed_settings(lambda_client: LambdaClient, function: str, fallback: Settings) -> Settings:
+    """What a deployed function runs with: its environment, memory size and architecture.
+
+    The cost model multiplies billed duration by the memory Lambda reports, not by a default.
+    """
+    config = lambda_client.get_function_configuration(FunctionName=function)
+    variables = dict(config.get("Environment", {}).get("Variables", {}))
+    settings = Settings.from_env(variables) if variables.get("TABLE_NAME") else fallback
+    architectures = config.get("Architectures") or [settings.lambda_architecture]
+    return replace(
+        settings,
+        lambda_memory_mb=int(config.get("MemorySize", settings.lambda_memory_mb)),
+        lambda_architecture="x86_64" if architectures[0] == "x86_64" else "arm64",
+        metrics_mode="off",
+    )
+
+
+def _usage_values(usage: Usage) -> dict[str, Any]:
+    values = asdict(usage)
+    values.pop("pattern")
+    return values
+
+
+def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+class MetricsCollector:
+    """Collects, stores and publishes the metrics of finished workflows.
+
+    Args:
+        dynamodb: client of the table.
+        table_name: the single table.
+        sfn: Step Functions client (histories).
+        lambda_client: Lambda client (durable histories).
+        settings: Lambda sizing and the price agent's mode, as deployed.
+        clock: stamps ``collected_at``.
+        cloudwatch: where metrics are published; None publishes nothing.
+        region: whose prices apply.
+    """
+
+    def __init__(
+        self,
+        *,
+        dynamodb: DynamoDBClient,
+        table_name: str,
+        sfn: SFNClient,
+        lambda_client: LambdaClient,
+        settings: Settings,
+        clock: Clock,
+        cloudwatch: CloudWatchClient | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        self._dynamodb = dynamodb
+        self._table = table_name
+        self._sfn = sfn
+        self._lambda = lambda_client
+        self._settings = settings
+        self._clock = clock
+        self._cloudwatch = cloudwatch
+        self._prices = price_table(region)
+
+    @classmethod
+    def from_clients(
+        cls,
+        client: Callable[[str], Any],
+        settings: Settings,
+        clock: Clock,
+        *,
+        region: str = "us-east-1",
+        publish: bool = True,
+    ) -> MetricsCollector:
+        """Build from a client factory, e.g. ``Dependencies.client``."""
+        return cls(
+            dynamodb=client("dynamodb"),
+            table_name=settings.table_name,
+            sfn=client("stepfunctions"),
+            lambda_client=client("lambda"),
+            settings=settings,
+            clock=clock,
+            cloudwatch=client("cloudwatch") if publish else None,
+            region=region,
+        )
+
+    def collect(
+        self, pattern: Pattern, upload_id: str, *, force: bool = False
+    ) -> CollectedMetrics | None:
+        """Collect one workflow's metrics once it has ended.
+
+        Returns:
+            The metrics, or None while the workflow or its execution still runs (or the upload
+            is unknown). Already collected metrics are returned as stored unless ``force``.
+        """
+        items = self._items(pattern, upload_id)
+        stored = _plain(_deserialize(items.get(METRICS, {})))
+        if "collected_at" in stored and not force:
+            return CollectedMetrics(
+                pattern, upload_id, stored, False, breakdown_from_values(pattern, stored)
+            )
+        meta = _deserialize(items[META]) if META in items else {}
+        execution_arn = meta.get("execution_id")
+        events = self._history(pattern, str(execution_arn)) if execution_arn else []
+        values = derive(pattern, events, items, self._settings, self._prices) if events else None
+        if values is None or values["ended_at"] is None:
+            return None
+        values["collected_at"] = self._clock.now().isoformat()
+        if not self._write(pattern, upload_id, values, force=force):
+            # Another collector wrote first: its values are the ones stored and published.
+            return self.collect(pattern, upload_id)
+        if self._cloudwatch is not None:
+            self._publish(pattern, values)
+        merged = _plain(_storable({**stored, **values}))
+        return CollectedMetrics(
+            pattern, upload_id, merged, True, breakdown_from_values(pattern, merged)
+        )
+
+    def collect_recent(
+        self, pattern: Pattern, limit: int = 50, *, force: bool = False
+    ) -> list[CollectedMetrics]:
+        """Collect the newest finished workflows of a pattern (a Query per final status)."""
+        repo = DynamoDbAlbumRepository(self._dynamodb, self._table)
+        found: list[CollectedMetrics] = []
+        for status in sorted(FINAL_STATUSES):
+            for summary in repo.list_uploads(pattern, status, limit):
+                collected = self.collect(pattern, summary.upload_id, force=force)
+                if collected is not None:
+                    found.append(collected)
+        return found
+
+    def _items(self, pattern: Pattern, upload_id: str) -> dict[str, dict[str, Any]]:
+        """The upload's items by sort key, raw: their sizes are what DynamoDB bills."""
+        response = self._dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            ExpressionAttributeValues={":pk": {"S": upload_pk(pattern, upload_id)}},
+            ConsistentRead=True,
+        )
+        return {str(item[SORT_KEY]["S"]): dict(item) for item in response.get("Items", [])}
+
+    def _history(self, pattern: Pattern, execution_arn: str) -> list[dict[str, Any]]:
+        if pattern is Pattern.STEP_FUNCTIONS:
+            return step_functions_history(self._sfn, execution_arn)
+        return durable_history(self._lambda, execution_arn, include_data=True)
+
+    def _write(
+        self, pattern: Pattern, upload_id: str, values: Mapping[str, Any], *, force: bool
+    ) -> bool:
+        """Add the values to the METRICS item once (creating it for failed workflows).
+
+        Returns:
+            False when another collector got there first (the conditional write failed).
+        """
+        storable = _storable(dict(values))
+        names = {f"#k{i}": name for i, name in enumerate(storable)}
+        placeholders = {f":v{i}": value for i, value in enumerate(storable.values())}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {
+                PARTITION_KEY: {"S": upload_pk(pattern, upload_id)},
+                SORT_KEY: {"S": METRICS},
+            },
+            "UpdateExpression": "SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(names))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
+                key: _serializer.serialize(value) for key, value in placeholders.items()
+            },
+        }
+        if not force:
+            request["ConditionExpression"] = "attribute_not_exists(collected_at)"
+        try:
+            self._dynamodb.update_item(**request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _publish(self, pattern: Pattern, values: Mapping[str, Any]) -> None:
+        """One ``PutMetricData`` per workflow, stamped with the execution's end."""
+        if self._cloudwatch is None:
+            return
+        when = datetime.fromisoformat(str(values["ended_at"]))
+        service: DimensionTypeDef = {"Name": SERVICE_DIMENSION, "Value": SERVICE}
+        data: list[MetricDatumTypeDef] = [
+            {
+                "MetricName": name,
+                "Dimensions": [service],
+                "Timestamp": when,
+                "Value": float(values[key]),
+                "Unit": unit,  # type: ignore[typeddict-item]
+            }
+            for name, (key, unit) in DURATION_METRICS.items()
+            if values.get(key) is not None
+        ]
+        steps: Mapping[str, float] = values.get("step_seconds") or {}
+        data += [
+            {
+                "MetricName": "StepDuration",
+                "Dimensions": [service, {"Name": STEP_DIMENSION, "Value": step.value}],
+                "Timestamp": when,
+                "Value": float(steps[step.value]),
+                "Unit": "Seconds",
+            }
+            for step in Step
+            if step.value in steps
+        ]
+        self._cloudwatch.put_metric_data(Namespace=pattern.metric_namespace, MetricData=data)
