@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SYSTEM_STAMP := .system-deps.installed
 
-.PHONY: demo test test-slow lint format dashboard bench bench-recognition setup clean
+.PHONY: demo test test-slow lint format dashboard bench bench-recognition bench-dashboard coverage report package setup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,5 +45,23 @@ demo: setup
 dashboard: setup
 	$(BIN)/albumreg dashboard
 
+bench: setup
+	$(BIN)/albumreg bench --uploads 20 --concurrency 5 --price-latency 0.5 --recognizer replay --vision-latency 1.0
+
+bench-recognition: setup
+	$(BIN)/albumreg bench-recognition
+
+bench-dashboard: setup
+	$(BIN)/albumreg bench-dashboard --uploads 1000
+
+coverage: setup
+	$(BIN)/pytest -m "not slow" --cov=handlers --cov=local --cov=dashboard --cov=stack --cov-report=term --cov-report=json:coverage.json
+
+report: setup
+	$(BIN)/albumreg report --out report.html
+
+package: $(STAMP)
+	$(BIN)/python -m stack.packaging --architecture arm64
+
 clean:
-	rm -rf $(VENV) node_modules $(SYSTEM_STAMP) .pytest_cache .mypy_cache .ruff_cache build *.egg-info test-artifacts
+	rm -rf $(VENV) node_modules $(SYSTEM_STAMP) .pytest_cache .mypy_cache .ruff_cache build *.egg-info test-artifacts .albumreg coverage.json .coverage report.html report.md

@@ -157,7 +157,7 @@ DASHBOARD_METRICS_TTL_SECONDS = 30
 DASHBOARD_TIMED_EXECUTIONS = 50
 """Newest completed executions per pattern whose timings the comparison reads (and caches)."""
 
-DASHBOARD_LISTING_LIMIT = 200
+DASHBOARD_LISTING_LIMIT = 100
 """Newest uploads per pattern and status the albums page lists, and the success-rate window."""
 
 DASHBOARD_OPEN_REVIEWS = 50
@@ -168,3 +168,9 @@ DASHBOARD_REVIEWS_PER_PAGE = 5
 
 DASHBOARD_THUMBNAIL_PX = 640
 """Long edge of the thumbnail the reviews page shows (the full photo stays in S3)."""
+
+BATCH_GET_MAX_KEYS = 100
+"""DynamoDB's limit of keys in one BatchGetItem request."""
+
+BATCH_GET_ROUNDS = 3
+"""Requests per batch of keys, when DynamoDB returns some unprocessed (throttled) keys."""
