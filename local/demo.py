@@ -8,9 +8,11 @@ by side. Exit status 0 only when both workflows completed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +25,8 @@ from handlers.domain.records import UploadRecord
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import Timeline
 from handlers.wiring import Dependencies
-from local.cloud import CloudOptions, LocalCloud
+from local.cloud import CloudOptions, LocalCloud, PortInUseError, check_port_free
+from local.commands.dashboard import dashboard_command, dashboard_env
 from local.console import table
 from local.pricing_api import Knobs
 from local.tracking import approve, is_final
@@ -52,6 +55,7 @@ class DemoOptions:
     price_fault_rate: float = 0.0
     port_base: int = 4566
     env_file: Path = Path(".albumreg") / "local.env"
+    dashboard_port: int | None = 8501
 
 
 @dataclass
@@ -154,7 +158,7 @@ class Demo:
             "\nA person confirms or corrects the years now. In another terminal:\n"
             f"  albumreg review list\n"
             f"  albumreg review approve {upload_id} --year SLOT=YEAR   (or: reject)\n"
-            "or open the dashboard: albumreg dashboard\n"
+            "or use the dashboard (its address is above)\n"
             f"Without an answer the workflows go on after {self.options.review_timeout_seconds}s.\n"
         )
 
@@ -282,6 +286,36 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}s"
 
 
+@contextlib.contextmanager
+def _dashboard(options: DemoOptions, say: Callable[[str], None]) -> Iterator[None]:
+    """The dashboard as a child process while a person is asked to review; stopped after."""
+    if options.auto_approve or options.dashboard_port is None:
+        yield
+        return
+    try:
+        check_port_free("127.0.0.1", options.dashboard_port)
+    except PortInUseError:
+        say(f"port {options.dashboard_port} is taken: no dashboard; review with the CLI below")
+        yield
+        return
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+        dashboard_command(port=options.dashboard_port, headless=True),
+        env=dashboard_env(options.env_file),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    say(f"dashboard: http://127.0.0.1:{options.dashboard_port} (review there, or use the CLI)")
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def run_demo(options: DemoOptions, out: TextIO, err: TextIO) -> int:
     """Run the demo: JSON or the table to ``out``; progress to ``err`` when printing JSON."""
     progress_stream = err if options.as_json else out
@@ -298,7 +332,8 @@ def run_demo(options: DemoOptions, out: TextIO, err: TextIO) -> int:
     say("starting the local cloud on 127.0.0.1 ...")
     with LocalCloud(cloud_options) as cloud:
         say(f"local cloud ready (endpoints in {options.env_file})")
-        document = Demo(options, say).run(cloud)
+        with _dashboard(options, say):
+            document = Demo(options, say).run(cloud)
     if options.as_json:
         print(json.dumps(document, indent=2), file=out)
     else:

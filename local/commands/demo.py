@@ -37,6 +37,12 @@ def register(subparsers: Any) -> None:
         "--price-fault-rate", type=float, default=0.0, help="fraction of pricing calls failing"
     )
     parser.add_argument("--port-base", type=int, default=4566, help="first of three ports")
+    parser.add_argument(
+        "--dashboard-port",
+        type=int,
+        default=8501,
+        help="where the dashboard serves while a review waits (without --auto-approve)",
+    )
     parser.add_argument("--env-file", type=Path, default=DEFAULT_ENV_FILE)
     parser.set_defaults(run=run)
 
@@ -56,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         price_fault_rate=args.price_fault_rate,
         port_base=args.port_base,
         env_file=args.env_file,
+        dashboard_port=args.dashboard_port,
     )
     if not options.image.is_file():
         return fail(f"{options.image}: no such file")
