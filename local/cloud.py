@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import boto3
+from moto.core.base_backend import BackendDict
 from moto.server import ThreadedMotoServer
 
 from handlers.adapters.table_schema import create_table_request
@@ -38,6 +39,11 @@ from handlers.durable import handler as durable_handler
 from handlers.wiring import Dependencies, use
 from local import sfn_runner
 from local.durable_plane import DurablePlane
+from local.moto_fixes import (
+    serialized_dynamodb,
+    single_use_task_tokens,
+    untracked_dynamodb_models,
+)
 from local.pricing_api import Knobs, PricingApiServer
 from local.router import UploadRouter
 from local.target import DEFAULT_ENV_FILE, Target
@@ -155,6 +161,9 @@ class LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
         moto = ThreadedMotoServer(options.host, options.port(0), verbose=False)
+        # moto keeps its backends in this process, past the server's life: forget them once
+        # the server stopped, so the next cloud started here begins as empty as a new process.
+        self._stack.callback(BackendDict.reset)
         moto.start()
         self._stack.callback(moto.stop)
         moto_url = f"http://{options.host}:{moto.get_host_and_port()[1]}"
@@ -178,6 +187,10 @@ class LocalCloud:
         )
         sfn_runner.enable_execution(moto_url)
         self._stack.enter_context(sfn_runner.routed_invokes())
+        # Where moto and AWS differ in ways the workflow relies on (see local.moto_fixes).
+        self._stack.enter_context(serialized_dynamodb())
+        self._stack.enter_context(untracked_dynamodb_models())
+        self._stack.enter_context(single_use_task_tokens())
         self._stack.enter_context(self.pricing)
         self._stack.enter_context(self.durable)
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.durable.url

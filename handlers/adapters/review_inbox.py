@@ -30,6 +30,8 @@ _GONE = frozenset(
         "InvalidParameterValueException",
     }
 )
+HTTP_NOT_FOUND = 404
+"""The status of Lambda's ResourceNotFoundException, which the local control plane sends bare."""
 _BUSY = frozenset({"ThrottlingException", "TooManyRequestsException", "ServiceException"})
 
 
@@ -57,7 +59,9 @@ class OrchestratorReviewInbox:
                 )
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in _GONE:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            # The local durable control plane answers "404" where Lambda names the error.
+            if code in _GONE or status == HTTP_NOT_FOUND:
                 raise ReviewExpiredError(
                     f"the {pattern.label} execution no longer waits for this review ({code})"
                 ) from exc

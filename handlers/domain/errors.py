@@ -50,3 +50,7 @@ class ReviewExpiredError(AlbumRegError):
 
 class PricingError(AlbumRegError):
     """The pricing API failed in a way the agent reports as an error estimate."""
+
+
+class InvalidReviewError(AlbumRegError):
+    """A reviewer's decision failed validation at the gateway; nothing was sent to a workflow."""

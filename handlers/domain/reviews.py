@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import contextlib
 
+from pydantic import ValidationError
+
 from handlers.domain.errors import (
+    InvalidReviewError,
     ReviewAlreadyResolvedError,
     ReviewExpiredError,
     ReviewNotFoundError,
@@ -35,10 +38,12 @@ def submit_review(
     stored state ends consistent even if this process dies in between.
 
     Raises:
+        InvalidReviewError: the decision breaks the model's rules; nothing was sent.
         ReviewNotFoundError: the upload has no review (unknown id, or never reached review).
         ReviewAlreadyResolvedError: it was approved, rejected or timed out already.
         ReviewExpiredError: the workflow stopped waiting (timed out, or the token is unknown).
     """
+    decision = _validated(decision)
     review = repo.get_review(pattern, upload_id)
     if review is None:
         raise ReviewNotFoundError(f"no review for upload {upload_id} in {pattern.value}")
@@ -56,3 +61,19 @@ def submit_review(
     with contextlib.suppress(ReviewAlreadyResolvedError):
         repo.resolve_review(pattern, upload_id, result.outcome, clock.now())
     return result
+
+
+def _validated(decision: ReviewDecision) -> ReviewDecision:
+    """Check the decision again here, whoever built it: the UI's checks are a courtesy.
+
+    A caller can make a model without validation (``model_construct``, a future HTTP API);
+    an unknown action or a slot outside 1..6 would otherwise pass as a plain approval.
+    """
+    try:
+        return ReviewDecision.model_validate(decision.model_dump(warnings=False))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'decision'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise InvalidReviewError(f"invalid review decision: {problems}") from None

@@ -26,6 +26,7 @@ from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision, ReviewResult, ReviewState, WorkflowStatus
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
+from local.moto_fixes import serialized_dynamodb
 from local.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from tests.functional.conftest import TABLE, Workbench
 from tests.functional.durable_harness import DurableHarness, RunnerInbox, durable_runner, rewired
@@ -110,8 +111,12 @@ class GatewayInbox:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """Overrides the plain moto account: this one executes state machines."""
-    with mock_aws(config=MOTO_CONFIG):
+    """Overrides the plain moto account: this one executes state machines.
+
+    Both orchestrators write to one moto table from many threads at once: its requests are
+    serialised (``local.moto_fixes``), or a transaction's table copy races another write.
+    """
+    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
         yield
 
 

@@ -1,0 +1,101 @@
+"""Corrections to in-process moto where it differs from AWS in ways the workflow relies on.
+
+Each is a context manager restoring what it replaced, used by tests and the local cloud; Lambda
+code never imports this module.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.core.model_instances import model_data
+from moto.dynamodb.responses import DynamoHandler
+from moto.stepfunctions.parser.asl.eval.callback.callback import (
+    CallbackOutcome,
+    CallbackPoolManager,
+)
+
+_REQUESTS = threading.RLock()
+"""Re-entrant: a request never waits on itself if moto dispatches one inside another."""
+
+_TOKENS = threading.Lock()
+
+
+@contextmanager
+def serialized_dynamodb() -> Iterator[None]:
+    """Take moto's DynamoDB requests one at a time until the block ends.
+
+    DynamoDB applies each request atomically; moto's backend is not thread-safe: its
+    ``transact_write_items`` deep-copies the table to roll back, and a write from another thread
+    during the copy raises ``RuntimeError: dictionary changed size during iteration``. Both
+    orchestrators' handlers run as threads of one process here. Patches the request handler
+    class, so it covers ``mock_aws`` and a ``ThreadedMotoServer`` in this process alike.
+    """
+    original = DynamoHandler.call_action
+
+    def call_action(self: DynamoHandler) -> Any:
+        with _REQUESTS:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoHandler.call_action = original  # type: ignore[method-assign]
+
+
+class _Untracked(list[Any]):
+    """A list that keeps nothing: what moto appends each new model instance to, made harmless."""
+
+    def append(self, instance: Any) -> None:
+        """Drop the instance; the backend itself holds the live ones."""
+
+
+@contextmanager
+def untracked_dynamodb_models() -> Iterator[None]:
+    """Stop moto from keeping every DynamoDB item and table copy it ever made, until the end.
+
+    moto appends each model instance it creates to a class-level list, the items of every
+    transaction's table copy included. Only moto's dashboard (``/moto-api/data.json``) reads
+    these lists; the tables themselves live in the backend. Without this, memory and garbage
+    collection grow with table size times transactions (11 GB after 100 uploads through both
+    workflows).
+    """
+    classes = list(model_data["dynamodb"].values())
+    kept = {model: model.instances_tracked for model in classes}  # type: ignore[attr-defined]
+    for model in classes:
+        model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for model, instances in kept.items():
+            model.instances_tracked = instances  # type: ignore[attr-defined]
+
+
+@contextmanager
+def single_use_task_tokens() -> Iterator[None]:
+    """Refuse a second outcome for a task token, as Step Functions does, until the block ends.
+
+    moto's interpreter accepts ``SendTaskSuccess`` for a completed task again and reports
+    success, so two reviewers could both "win" one review. A used token is then unknown to
+    every execution, so moto answers ``InvalidToken``, one of the codes the review gateway reads
+    as "the workflow no longer waits for this review". (moto's own ``TaskDoesNotExist`` branch
+    cannot be used: it fails to build the error it raises.)
+    """
+    original = CallbackPoolManager.notify
+
+    def notify(self: CallbackPoolManager, callback_id: str, outcome: CallbackOutcome) -> bool:
+        with _TOKENS:
+            endpoint = self.get(callback_id)
+            if endpoint is not None and endpoint.get_outcome() is not None:
+                return False
+            return original(self, callback_id, outcome)
+
+    CallbackPoolManager.notify = notify  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CallbackPoolManager.notify = original  # type: ignore[method-assign]

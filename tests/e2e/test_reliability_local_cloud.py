@@ -1,0 +1,101 @@
+"""Reliability end to end against ``albumreg local`` as its own process: bad uploads through the
+real trigger path and image checks, forged review tokens sent to the real callback APIs, the
+review gateway and the CLI.
+"""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from handlers.adapters.review_inbox import OrchestratorReviewInbox
+from handlers.domain.errors import ReviewExpiredError
+from handlers.domain.events import upload_id_for
+from handlers.domain.models import ReviewResult, ReviewState, WorkflowStatus
+from handlers.domain.tenant import Pattern
+from local.demo import SAMPLE_IMAGE
+from tests.e2e.conftest import RunningCloud, run_cli
+from tests.reliability_sockets import listening_addresses
+
+pytestmark = pytest.mark.e2e
+
+SAMPLE = SAMPLE_IMAGE.read_bytes()
+BAD_UPLOADS = {
+    "uploads/notes.jpg": (b"Kind of Blue, Miles Davis, 1959\n", "not a JPEG, PNG or WebP"),
+    "uploads/empty.jpg": (b"", "empty (0 bytes)"),
+    "uploads/torn.jpg": (SAMPLE[: len(SAMPLE) // 3], "corrupt or truncated"),
+    "uploads/../secrets/shelf.jpg": (SAMPLE, "relative path segment"),
+}
+
+
+def put(cloud: RunningCloud, key: str, body: bytes) -> str:
+    response = cloud.s3.put_object(Bucket=cloud.target.bucket, Key=key, Body=body)
+    return upload_id_for(cloud.target.bucket, key, response["ETag"].strip('"'))
+
+
+def test_bad_uploads_are_rejected_by_both_patterns_with_the_reason(start_cloud) -> None:
+    cloud = start_cloud()
+    # albumreg local, started with its defaults, listens on loopback only (as the kernel sees it)
+    ports = {int(url.rsplit(":", 1)[1]) for url in cloud.target.endpoints.values()}
+    assert len(ports) == 2, "moto and the durable control plane"
+    assert all(listening_addresses(port) == {"127.0.0.1"} for port in ports)
+    uploads = {put(cloud, key, body): reason for key, (body, reason) in BAD_UPLOADS.items()}
+
+    for upload_id, reason in uploads.items():
+        records = cloud.wait_final(upload_id, timeout=90)
+        for pattern, record in records.items():
+            assert record.summary.status is WorkflowStatus.REJECTED, (pattern, upload_id)
+            assert reason in (record.summary.cause or ""), (pattern, record.summary.cause)
+            assert (record.albums, record.review) == ([], None)
+    for pattern in Pattern:
+        listed = {s.upload_id for s in cloud.repo.list_uploads(pattern, WorkflowStatus.REJECTED)}
+        assert set(uploads) <= listed
+    executions = cloud.sfn.list_executions(stateMachineArn=cloud.target.state_machine_arn)
+    assert {e["status"] for e in executions["executions"]} == {"SUCCEEDED"}
+    for execution in executions["executions"]:
+        history = cloud.sfn.get_execution_history(executionArn=execution["executionArn"])
+        scheduled = [e for e in history["events"] if e["type"] == "LambdaFunctionScheduled"]
+        assert len(scheduled) == 1, "a refused upload is never retried"
+
+
+def test_forged_review_tokens_are_refused_and_the_real_review_still_works(start_cloud) -> None:
+    cloud = start_cloud()
+    upload_id = put(cloud, "uploads/shelf.jpg", SAMPLE)
+    reviews = cloud.wait_for(
+        lambda: (
+            [r for p in Pattern if (r := cloud.repo.get_review(p, upload_id))]
+            if all(cloud.repo.get_review(p, upload_id) for p in Pattern)
+            else None
+        ),
+        what="both reviews open",
+    )
+    result = ReviewResult(
+        outcome=ReviewState.APPROVED, albums=reviews[0].albums, decided_at=reviews[0].requested_at
+    )
+
+    # WHEN made-up tokens go straight to each orchestrator's API
+    with pytest.raises(ClientError) as sf_refused:
+        cloud.sfn.send_task_success(taskToken="made-up-task-token", output=result.model_dump_json())
+    with pytest.raises(ClientError) as ldf_refused:
+        cloud.lambda_client.send_durable_execution_callback_success(
+            CallbackId="bWFkZS11cA==", Result=result.model_dump_json().encode()
+        )
+    # AND through the review gateway the CLI and the dashboard use
+    inbox = OrchestratorReviewInbox(cloud.sfn, cloud.lambda_client)
+    for pattern in Pattern:
+        with pytest.raises(ReviewExpiredError, match="no longer waits"):
+            inbox.complete(pattern, "made-up-token", result)
+    # AND through the CLI, for an upload that does not exist
+    unknown = run_cli(cloud.env_file, "review", "approve", "0" * 24)
+
+    # THEN each is refused by name, and the genuine review completes both workflows
+    assert sf_refused.value.response["Error"]["Code"] == "InvalidToken"
+    assert ldf_refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert unknown.returncode == 2
+    assert "no review for upload" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    approved = run_cli(cloud.env_file, "review", "approve", upload_id, "--year", "1=1960")
+    assert approved.returncode == 0, approved.stderr
+    for record in cloud.wait_final(upload_id).values():
+        assert record.summary.status is WorkflowStatus.COMPLETED
+        assert record.albums[0].year == 1960

@@ -1,0 +1,104 @@
+"""The pricing token never leaves the one header that needs it: a whole workflow at DEBUG, on
+either orchestrator, with the production price agent, and the token is in no log record, stored
+item or execution history.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from handlers.adapters.pricing import build_pricing
+from handlers.config import Settings
+from handlers.domain.models import ReviewDecision
+from handlers.domain.reviews import submit_review
+from local.moto_fixes import serialized_dynamodb
+from local.pricing_api import PricingApiServer
+from local.sfn_runner import MOTO_CONFIG
+from tests.functional.conftest import TABLE, Workbench
+from tests.functional.reliability_patterns import (
+    COMPLETED,
+    PATTERN_IDS,
+    PATTERNS,
+    DurableOrchestration,
+    Orchestration,
+    SfOrchestration,
+    open_orchestration,
+    swapped,
+    upload_id_of,
+    wait_for_review,
+)
+
+SECRET = "Zq8-reliability-secret-token-4471"
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
+        yield
+
+
+@pytest.fixture(params=PATTERNS, ids=PATTERN_IDS)
+def orchestration(request: pytest.FixtureRequest, workbench: Workbench) -> Iterator[Orchestration]:
+    with open_orchestration(request.param, workbench) as orchestration:
+        yield orchestration
+
+
+def _history_text(orchestration: Orchestration, handle: str) -> str:
+    if isinstance(orchestration, SfOrchestration):
+        return json.dumps(orchestration.harness.history(handle), default=str)
+    assert isinstance(orchestration, DurableOrchestration)
+    history = orchestration.harness.runner.get_execution_history(
+        handle, include_execution_data=True
+    )
+    return json.dumps([event.to_dict() for event in history.events], default=str)
+
+
+def test_pricing_token_never_in_logs_records_or_history(
+    orchestration: Orchestration,
+    workbench: Workbench,
+    dynamodb,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN an API that accepts only this token and rate-limits every third request
+    with PricingApiServer(token=SECRET) as api:
+        api.set_knobs(rate_limit_every=3, retry_after=0)
+        settings = Settings(table_name=TABLE, pricing_base_url=api.url, pricing_token=SECRET)
+        agent = build_pricing(settings, boto3.session.Session(region_name="us-east-1"))
+        caplog.set_level(logging.DEBUG)
+        event = workbench.upload()
+        upload_id = upload_id_of(event)
+
+        # WHEN a whole workflow runs, prices included, with every logger at DEBUG
+        with swapped(workbench, pricing=agent):
+            handle = orchestration.start(event)
+            wait_for_review(workbench.repo, orchestration.pattern, upload_id)
+            submit_review(
+                orchestration.pattern,
+                upload_id,
+                ReviewDecision(action="approve"),
+                repo=workbench.repo,
+                inbox=orchestration.inbox(),
+                clock=workbench.deps.clock,
+            )
+            ending = orchestration.finish(handle)
+        stats = api.stats()
+
+    # THEN the token was sent (the API priced and retried) but is nowhere else
+    assert orchestration.outcome(handle, ending) == COMPLETED
+    assert stats["by_status"]["200"] > 0
+    assert stats["by_status"]["429"] > 0
+    assert "unauthorized" not in stats["by_fault"]
+    assert any("retry" in record.getMessage() for record in caplog.records)
+    assert SECRET not in caplog.text
+    assert all(SECRET not in record.getMessage() for record in caplog.records)
+    items = dynamodb.scan(TableName=TABLE)["Items"]
+    assert items
+    assert SECRET not in json.dumps(items)
+    assert SECRET not in _history_text(orchestration, handle)
+    assert SECRET not in repr(agent)
