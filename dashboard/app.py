@@ -10,8 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from client.target import DEFAULT_ENV_FILE, ENV_FILE_VARIABLE, TargetError
 from dashboard import cached
-from local.target import DEFAULT_ENV_FILE, ENV_FILE_VARIABLE, TargetError
 
 VIEWS = Path(__file__).with_name("views")
 

@@ -19,6 +19,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from client.target import Target, check_reachable, load_target
+from client.uploads import Uploaded, key_for, upload_bytes
 from handlers.adapters.histories import read_timeline
 from handlers.adapters.recognition.image import decode_image
 from handlers.domain.errors import AlbumRegError
@@ -35,8 +37,6 @@ from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, Upl
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import Timeline
 from handlers.wiring import Dependencies
-from local.target import Target, check_reachable, load_target
-from local.uploads import Uploaded, key_for, upload_bytes
 
 PATTERNS: tuple[Pattern, ...] = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 BILLED_UNIT = {Pattern.STEP_FUNCTIONS: "state transitions", Pattern.DURABLE: "durable operations"}

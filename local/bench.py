@@ -23,6 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from client.target import Target, check_reachable, load_target
 from handlers.adapters.metrics_collector import (
     CollectedMetrics,
     MetricsCollector,
@@ -38,7 +39,6 @@ from local.console import table
 from local.demo import GRACE_SECONDS, SAMPLE_IMAGE
 from local.pricing_api import Knobs
 from local.recognizers import DelayedRecognizer, ReplayingRecognizer
-from local.target import Target, check_reachable, load_target
 from local.tracking import approve
 
 PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 import boto3
 from moto import mock_aws
 
+from client.target import ENV_FILE_VARIABLE, Target
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
 from handlers.adapters.table_schema import create_table_request
 from handlers.domain.events import upload_id_for
@@ -38,7 +39,6 @@ from handlers.domain.models import (
     WorkflowStatus,
 )
 from handlers.domain.tenant import Pattern
-from local.target import ENV_FILE_VARIABLE, Target
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

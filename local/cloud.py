@@ -31,6 +31,7 @@ import boto3
 from moto.core.base_backend import BackendDict
 from moto.server import ThreadedMotoServer
 
+from client.target import DEFAULT_ENV_FILE, Target
 from handlers.adapters.table_schema import create_table_request
 from handlers.config import Settings
 from handlers.domain.events import UPLOAD_PREFIX, upload_event_pattern
@@ -46,7 +47,6 @@ from local.moto_fixes import (
 )
 from local.pricing_api import Knobs, PricingApiServer
 from local.router import UploadRouter
-from local.target import DEFAULT_ENV_FILE, Target
 
 logger = logging.getLogger(__name__)
 

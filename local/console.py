@@ -1,4 +1,4 @@
-"""Plain-text output for the CLI: aligned tables and friendly durations, no dependencies."""
+"""Plain-text output for the CLI: aligned tables and error lines, no dependencies."""
 
 from __future__ import annotations
 
@@ -18,19 +18,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
     ]
     return "\n".join(lines)
-
-
-def duration(seconds: float) -> str:
-    """``1h 02m``, ``3m 05s`` or ``4.2s``: short and unambiguous."""
-    if seconds < 0:
-        return "expired"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def fail(message: str, status: int = 2) -> int:

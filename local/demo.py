@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from client.uploads import upload_image
 from handlers.adapters.histories import read_timeline
 from handlers.domain.models import FINAL_STATUSES, ReviewState, WorkflowStatus
 from handlers.domain.names import STEP_LABELS, Step
@@ -30,7 +31,6 @@ from local.commands.dashboard import dashboard_command, dashboard_env
 from local.console import table
 from local.pricing_api import Knobs
 from local.tracking import approve, is_final
-from local.uploads import upload_image
 
 SAMPLE_IMAGE = Path(__file__).with_name("data") / "sample-shelf.jpg"
 DEMO_REVIEW_TIMEOUT_SECONDS = 600

@@ -11,13 +11,13 @@ from typing import Literal
 
 import streamlit as st
 
+from client.formatting import duration
 from dashboard import cached, review_form
 from dashboard.data import PATTERNS, ReviewCard, ReviewGroup, ReviewStatus, review_status
 from dashboard.review_form import errors_key, field_key, target_key
 from handlers.domain.models import Album
 from handlers.domain.policy import DASHBOARD_REVIEWS_PER_PAGE
 from handlers.domain.tenant import Pattern
-from local.console import duration
 
 # Session key of what this reviewer sent and what came back, newest first.
 DECISIONS = "review-decisions"

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from client.target import TargetError
 from handlers.domain.errors import AlbumRegError
 from local.bench import DEFAULT_SAVE, STANDARD_COMMAND, BenchOptions, run_bench
 from local.cloud import PortInUseError
 from local.console import fail
 from local.demo import SAMPLE_IMAGE
-from local.target import TargetError
 
 
 def register(subparsers: Any) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dashboard
-from local.target import ENV_FILE_VARIABLE, TargetError, load_target
+from client.target import ENV_FILE_VARIABLE, TargetError, load_target
 
 APP = Path(dashboard.__file__).with_name("app.py")
 DEFAULTS: dict[str, str] = {

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from client.target import DEFAULT_ENV_FILE
 from handlers.domain.errors import AlbumRegError
 from local.cloud import PortInUseError
 from local.console import fail
 from local.demo import DEMO_REVIEW_TIMEOUT_SECONDS, SAMPLE_IMAGE, DemoOptions, run_demo
-from local.target import DEFAULT_ENV_FILE
 
 
 def register(subparsers: Any) -> None:

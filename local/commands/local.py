@@ -10,10 +10,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from client.target import DEFAULT_ENV_FILE
 from handlers.domain.policy import DEFAULT_REVIEW_TIMEOUT_SECONDS
 from local.cloud import CloudOptions, LocalCloud, PortInUseError
 from local.console import fail
-from local.target import DEFAULT_ENV_FILE
 
 
 def register(subparsers: Any) -> None:

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from client.target import TargetError, load_target
 from handlers.domain.errors import AlbumRegError
 from handlers.domain.tenant import Pattern
 from local.bench import PATTERNS, connect
 from local.console import fail, table
-from local.target import TargetError, load_target
 
 
 def register(subparsers: Any) -> None:

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from client.target import TargetError, load_target
 from handlers.domain.errors import AlbumRegError
 from local.bench import DEFAULT_SAVE, PATTERNS, connect
 from local.console import fail
 from local.dev_metrics import measure
 from local.report import render_html, render_markdown, report_data
-from local.target import TargetError, load_target
 
 DEFAULT_OUT = Path("report.html")
 

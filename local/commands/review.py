@@ -13,13 +13,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from client.formatting import duration
+from client.target import TargetError, check_reachable, load_target
 from handlers.domain.errors import AlbumRegError
 from handlers.domain.models import ReviewDecision
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
 from handlers.wiring import Dependencies
-from local.console import duration, fail, table
-from local.target import TargetError, check_reachable, load_target
+from local.console import fail, table
 
 PATTERN_CHOICES: dict[str, tuple[Pattern, ...]] = {
     "sf": (Pattern.STEP_FUNCTIONS,),

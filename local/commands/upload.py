@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 
+from client.target import TargetError, check_reachable, load_target
+from client.uploads import upload_image
 from handlers.domain.errors import AlbumRegError
 from local.console import fail
-from local.target import TargetError, check_reachable, load_target
-from local.uploads import upload_image
 
 
 def register(subparsers: Any) -> None:

@@ -13,10 +13,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from client.target import Target, load_target
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
 from handlers.domain.records import UploadRecord
 from handlers.domain.tenant import Pattern
-from local.target import Target, load_target
 
 ALBUMREG = [sys.executable, "-m", "local.cli"]
 ROOT = Path(__file__).parents[2]

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from client.target import Target
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
 from handlers.config import Settings
 from handlers.domain.models import PriceEstimate, ReviewResult, ReviewState, WorkflowStatus
@@ -22,7 +23,6 @@ from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import Timeline, durable_timeline, step_functions_timeline
 from handlers.wiring import Dependencies
 from local.demo import SAMPLE_IMAGE
-from local.target import Target
 from tests.conftest import T0, FixedClock, make_extraction, make_upload, six_albums
 from tests.fakes import RecordingInbox
 from tests.functional.conftest import TABLE

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from client.uploads import upload_bytes
 from handlers.adapters.dynamodb import upload_pk
 from handlers.adapters.table_schema import PARTITION_KEY, SORT_KEY
 from handlers.domain.errors import AlbumRegError
@@ -24,7 +25,6 @@ from handlers.wiring import Dependencies, use
 from local.cloud import CloudOptions, LocalCloud
 from local.demo import SAMPLE_IMAGE
 from local.recognizers import ReplayingRecognizer
-from local.uploads import upload_bytes
 from tests.functional.reliability_patterns import ONE_SET_OF_RECORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from client.target import STACK_OUTPUTS
 from handlers.adapters.table_schema import (
     KEY_ATTRIBUTES,
     PARTITION_KEY,
@@ -31,7 +32,6 @@ from handlers.config import Settings
 from handlers.domain.events import UPLOAD_PREFIX, upload_event_pattern
 from handlers.domain.policy import DURABLE_EXECUTION_MARGIN_SECONDS, DURABLE_RETENTION_DAYS
 from handlers.domain.tenant import Pattern
-from local.target import STACK_OUTPUTS
 from stack import asl
 from stack.durable import DURABLE_EXECUTION_POLICY_ARN
 from stack.observability import WORKFLOW_METRICS

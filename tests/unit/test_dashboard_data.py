@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from client.target import Target
 from dashboard.data import (
     AlbumPair,
     ExecutionMetrics,
@@ -25,7 +26,6 @@ from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, UploadSummary
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import durable_timeline, step_functions_timeline
-from local.target import Target
 from tests.conftest import T0, six_albums
 
 EVENTS = Path(__file__).parents[1] / "events"

@@ -63,3 +63,20 @@ def test_boundary_check_detects_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import boto3\nfrom pulumi_aws import s3\nfrom handlers.domain import x\n")
     assert offending(sample, FORBIDDEN_IN_DOMAIN) == ["boto3", "pulumi_aws"]
+
+
+LAYER_RULES = {
+    "client": ("local", "dashboard", "stack"),
+    "dashboard": ("local", "stack"),
+    "stack": ("local", "dashboard", "client"),
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for layer in LAYER_RULES for path in sorted((ROOT / layer).rglob("*.py"))],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_middle_layers_never_import_upwards(path: Path) -> None:
+    layer = path.relative_to(ROOT).parts[0]
+    assert offending(path, LAYER_RULES[layer]) == []

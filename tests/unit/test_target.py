@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.target import Target, TargetError, load_target, parse_env_file
+from client.target import Target, TargetError, load_target, parse_env_file
 
 LOCAL = Target(
     bucket="b",
