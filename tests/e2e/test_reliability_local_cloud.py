@@ -5,6 +5,8 @@ review gateway and the CLI.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -50,6 +52,13 @@ def test_bad_uploads_are_rejected_by_both_patterns_with_the_reason(start_cloud) 
     for pattern in Pattern:
         listed = {s.upload_id for s in cloud.repo.list_uploads(pattern, WorkflowStatus.REJECTED)}
         assert set(uploads) <= listed
+    shown = run_cli(cloud.env_file, "uploads", "list", "--status", "REJECTED", "--json")
+    assert shown.returncode == 0, shown.stderr
+    rows = json.loads(shown.stdout)
+    assert {(row["upload_id"], row["pattern"]) for row in rows} >= {
+        (upload_id, pattern.value) for upload_id in uploads for pattern in Pattern
+    }
+    assert all(row["error"] and row["cause"] for row in rows)
     executions = cloud.sfn.list_executions(stateMachineArn=cloud.target.state_machine_arn)
     assert {e["status"] for e in executions["executions"]} == {"SUCCEEDED"}
     for execution in executions["executions"]:
