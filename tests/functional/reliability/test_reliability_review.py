@@ -6,12 +6,10 @@ API): named errors, nothing sent when the gateway can know better, state left as
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 from pydantic import ValidationError
 
 from handlers.domain.errors import (
@@ -30,34 +28,17 @@ from handlers.domain.models import (
 from handlers.domain.ports import ReviewInbox
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
-from local.moto_fixes import serialized_dynamodb
-from local.sfn_runner import MOTO_CONFIG
 from tests.conftest import CATALOG_SIX, FixedClock
 from tests.functional.conftest import Workbench
 from tests.functional.reliability_patterns import (
     COMPLETED,
-    PATTERN_IDS,
-    PATTERNS,
     Orchestration,
-    open_orchestration,
     swapped,
     upload_id_of,
     wait_for_review,
 )
 
 EXTRACTED_YEARS = [year for _, _, year in CATALOG_SIX]
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
-        yield
-
-
-@pytest.fixture(params=PATTERNS, ids=PATTERN_IDS)
-def orchestration(request: pytest.FixtureRequest, workbench: Workbench) -> Iterator[Orchestration]:
-    with open_orchestration(request.param, workbench) as orchestration:
-        yield orchestration
 
 
 class CountingInbox:

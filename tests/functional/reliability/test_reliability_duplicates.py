@@ -11,28 +11,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus
 from handlers.domain.names import Step
 from handlers.domain.policy import EXTRACT_RETRY, REVIEW_REQUEST_RETRY, STORE_RETRY
 from handlers.domain.reviews import submit_review
-from local.moto_fixes import serialized_dynamodb
-from local.sfn_runner import MOTO_CONFIG
 from tests.functional.conftest import TABLE, Workbench
 from tests.functional.reliability_patterns import (
     COMPLETED,
     DUPLICATE,
     ONE_SET_OF_RECORDS,
-    PATTERN_IDS,
-    PATTERNS,
     CheckedRecognizer,
     DurableOrchestration,
     Orchestration,
     SfOrchestration,
     item_keys,
     jpeg,
-    open_orchestration,
     swapped,
     upload_id_of,
     wait_for_review,
@@ -41,18 +35,6 @@ from tests.functional.reliability_patterns import (
 APPROVE_1960 = ReviewDecision.model_validate(
     {"action": "approve", "corrections": [{"slot": 1, "year": 1960}], "reviewer": "ana"}
 )
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
-        yield
-
-
-@pytest.fixture(params=PATTERNS, ids=PATTERN_IDS)
-def orchestration(request: pytest.FixtureRequest, workbench: Workbench) -> Iterator[Orchestration]:
-    with open_orchestration(request.param, workbench) as orchestration:
-        yield orchestration
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
 from handlers.adapters.pricing.agent import DiscogsPricingAgent
 from handlers.adapters.pricing.discogs import DiscogsClient
@@ -22,16 +21,11 @@ from handlers.domain.models import ReviewDecision, WorkflowStatus
 from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICING_HTTP_RETRY
 from handlers.domain.records import UploadRecord
 from handlers.domain.reviews import submit_review
-from local.moto_fixes import serialized_dynamodb
 from local.pricing_api import PricingApiServer
-from local.sfn_runner import MOTO_CONFIG
 from tests.functional.conftest import Workbench
 from tests.functional.reliability_patterns import (
     COMPLETED,
-    PATTERN_IDS,
-    PATTERNS,
     Orchestration,
-    open_orchestration,
     swapped,
     upload_id_of,
     wait_for_review,
@@ -43,18 +37,6 @@ GETS_PER_ALBUM = 4
 """At most: structured search, free-text search, price suggestions, marketplace stats."""
 SHORT_TIMEOUTS = Timeouts(connect=0.5, read=0.25)
 SHORT_BUDGET = RetryRules(budget_seconds=1.5)
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
-        yield
-
-
-@pytest.fixture(params=PATTERNS, ids=PATTERN_IDS)
-def orchestration(request: pytest.FixtureRequest, workbench: Workbench) -> Iterator[Orchestration]:
-    with open_orchestration(request.param, workbench) as orchestration:
-        yield orchestration
 
 
 @pytest.fixture

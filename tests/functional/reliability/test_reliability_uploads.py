@@ -4,23 +4,17 @@ non-ASCII letters are people's photo names and go through."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from moto import mock_aws
 
 from handlers.config import Settings
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.names import Step
 from handlers.domain.policy import MAX_IMAGE_BYTES
-from local.moto_fixes import serialized_dynamodb
-from local.sfn_runner import MOTO_CONFIG
 from tests.conftest import s3_event
 from tests.functional.conftest import BUCKET, Workbench
 from tests.functional.reliability_patterns import (
-    PATTERN_IDS,
-    PATTERNS,
     REJECTED,
     CheckedRecognizer,
     CountingRepository,
@@ -28,7 +22,6 @@ from tests.functional.reliability_patterns import (
     Orchestration,
     SfOrchestration,
     jpeg,
-    open_orchestration,
     swapped,
     upload_id_of,
     wait_for_review,
@@ -36,18 +29,6 @@ from tests.functional.reliability_patterns import (
 
 SIZE_LIMIT = 50_000
 """A small configured limit, so an over-limit photo is quick to make."""
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
-        yield
-
-
-@pytest.fixture(params=PATTERNS, ids=PATTERN_IDS)
-def orchestration(request: pytest.FixtureRequest, workbench: Workbench) -> Iterator[Orchestration]:
-    with open_orchestration(request.param, workbench) as orchestration:
-        yield orchestration
 
 
 @dataclass(frozen=True)

@@ -5,34 +5,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from handlers.adapters.recognition.bedrock import TOOL_NAME, BedrockRecognizer
 from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus, latest_year
 from handlers.domain.names import Step
 from handlers.domain.policy import EXTRACT_RETRY, VISION_THROTTLE_RETRY
 from handlers.domain.reviews import submit_review
-from local.moto_fixes import serialized_dynamodb
-from local.sfn_runner import MOTO_CONFIG
 from tests.conftest import CATALOG_SIX
 from tests.functional.conftest import Workbench
 from tests.functional.reliability_patterns import (
     COMPLETED,
     FAILED,
-    PATTERN_IDS,
-    PATTERNS,
     DurableOrchestration,
     Orchestration,
     SfOrchestration,
     jpeg,
-    open_orchestration,
     swapped,
     upload_id_of,
     wait_for_review,
@@ -40,18 +33,6 @@ from tests.functional.reliability_patterns import (
 from tests.functional.sfn_harness import SlotFailingPricing
 
 MODEL = "us.amazon.nova-lite-v1:0"
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
-        yield
-
-
-@pytest.fixture(params=PATTERNS, ids=PATTERN_IDS)
-def orchestration(request: pytest.FixtureRequest, workbench: Workbench) -> Iterator[Orchestration]:
-    with open_orchestration(request.param, workbench) as orchestration:
-        yield orchestration
 
 
 def entries(count: int = 6) -> list[dict[str, Any]]:

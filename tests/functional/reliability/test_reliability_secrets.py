@@ -7,46 +7,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from handlers.adapters.pricing import build_pricing
 from handlers.config import Settings
 from handlers.domain.models import ReviewDecision
 from handlers.domain.reviews import submit_review
-from local.moto_fixes import serialized_dynamodb
 from local.pricing_api import PricingApiServer
-from local.sfn_runner import MOTO_CONFIG
 from tests.functional.conftest import TABLE, Workbench
 from tests.functional.reliability_patterns import (
     COMPLETED,
-    PATTERN_IDS,
-    PATTERNS,
     DurableOrchestration,
     Orchestration,
     SfOrchestration,
-    open_orchestration,
     swapped,
     upload_id_of,
     wait_for_review,
 )
 
 SECRET = "Zq8-reliability-secret-token-4471"
-
-
-@pytest.fixture
-def aws() -> Iterator[None]:
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
-        yield
-
-
-@pytest.fixture(params=PATTERNS, ids=PATTERN_IDS)
-def orchestration(request: pytest.FixtureRequest, workbench: Workbench) -> Iterator[Orchestration]:
-    with open_orchestration(request.param, workbench) as orchestration:
-        yield orchestration
 
 
 def _history_text(orchestration: Orchestration, handle: str) -> str:
