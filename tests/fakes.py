@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -73,3 +74,16 @@ class RecordingInbox:
         if self.error is not None:
             raise self.error
         self.completed.append((pattern, token, result.model_dump_json()))
+
+
+class VirtualTime:
+    """Real elapsed time plus virtual sleeps: backoffs cost nothing, timeouts stay real."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + sum(self.slept)

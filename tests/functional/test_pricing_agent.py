@@ -18,19 +18,9 @@ from handlers.domain.models import Album, unrecognized_album
 from handlers.domain.policy import RetryPolicy
 from local.pricing_api import PricingApiServer
 from tests.conftest import six_albums
+from tests.fakes import VirtualTime
 
 TOKEN = "agent-test-token"
-
-
-class VirtualTime:
-    def __init__(self) -> None:
-        self.slept: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-
-    def monotonic(self) -> float:
-        return time.monotonic() + sum(self.slept)
 
 
 @pytest.fixture

@@ -20,21 +20,9 @@ from handlers.adapters.pricing.transport import (
 )
 from handlers.domain.policy import RetryPolicy
 from local.pricing_api import PricingApiServer
+from tests.fakes import VirtualTime
 
 TOKEN = "sekrit-token-4242"
-
-
-class VirtualTime:
-    """Real elapsed time plus virtual sleeps: backoffs cost nothing, timeouts stay real."""
-
-    def __init__(self) -> None:
-        self.slept: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-
-    def monotonic(self) -> float:
-        return time.monotonic() + sum(self.slept)
 
 
 @pytest.fixture
