@@ -3,7 +3,9 @@
 Keys are ``<pattern>#UPLOAD#<upload_id>`` / ``META | ALBUM#<slot> | REVIEW | METRICS``, and a
 status index (``<pattern>#UPLOAD#<status>`` or ``<pattern>#REVIEW#<state>``, sorted by time)
 serves every listing with a Query. Writes that must happen once are conditional. The happy
-path costs four write requests: claim, extraction, review, final results.
+path costs four write requests: claim, extraction, review, final results. The writes a workflow
+step makes raise a throttling or 5xx fault left after the client's own retry as
+``TransientError`` (``handlers.adapters.aws_errors``), so the orchestrator retries the step.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from handlers.adapters.aws_errors import transient_aws_errors
 from handlers.adapters.table_schema import (
     PARTITION_KEY,
     SORT_KEY,
@@ -49,6 +52,9 @@ META = "META"
 REVIEW = "REVIEW"
 METRICS = "METRICS"
 ALBUM_PREFIX = "ALBUM#"
+
+_SUMMARY_FIELDS = tuple(UploadSummary.model_fields)
+"""What a listing reads of each META item (the rest is the photo's and the extraction's)."""
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -143,6 +149,7 @@ class DynamoDbAlbumRepository:
         )
         self._meter(response)
 
+    @transient_aws_errors
     def claim_upload(
         self, pattern: Pattern, upload: Upload, execution_id: str, now: datetime
     ) -> None:
@@ -181,6 +188,7 @@ class DynamoDbAlbumRepository:
             raise
         self._meter(response)
 
+    @transient_aws_errors
     def save_extraction(
         self, pattern: Pattern, upload_id: str, extraction: Extraction, now: datetime
     ) -> None:
@@ -207,6 +215,7 @@ class DynamoDbAlbumRepository:
             items.append({"Put": {"TableName": self._table, "Item": _marshal(values)}})
         self._transact(items)
 
+    @transient_aws_errors
     def open_review(
         self,
         pattern: Pattern,
@@ -263,6 +272,7 @@ class DynamoDbAlbumRepository:
         item = response.get("Item")
         return _review(_unmarshal(item)) if item else None
 
+    @transient_aws_errors
     def resolve_review(
         self, pattern: Pattern, upload_id: str, state: ReviewState, now: datetime
     ) -> ReviewRecord:
@@ -300,6 +310,7 @@ class DynamoDbAlbumRepository:
         self._meter(response)
         return _review(_unmarshal(response["Attributes"]))
 
+    @transient_aws_errors
     def store_results(
         self,
         pattern: Pattern,
@@ -356,6 +367,7 @@ class DynamoDbAlbumRepository:
         items.append({"Put": {"TableName": self._table, "Item": _marshal(metrics_item)}})
         self._transact(items)
 
+    @transient_aws_errors
     def mark_status(
         self,
         pattern: Pattern,
@@ -420,16 +432,26 @@ class DynamoDbAlbumRepository:
             metrics=metrics,
         )
 
-    def _query_index(self, partition: str, limit: int) -> list[dict[str, Any]]:
+    def _query_index(
+        self, partition: str, limit: int, attributes: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Newest first; only ``attributes`` when given (fewer bytes back, same read units)."""
+        aliases = {f"#p{i}": name for i, name in enumerate(attributes)}
+        projection = (
+            {"ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(attributes)))}
+            if attributes
+            else {}
+        )
         response = self._client.query(
             TableName=self._table,
             IndexName=STATUS_INDEX,
             KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": STATUS_INDEX_PARTITION_KEY},
+            ExpressionAttributeNames={"#pk": STATUS_INDEX_PARTITION_KEY, **aliases},
             ExpressionAttributeValues={":pk": {"S": partition}},
             ScanIndexForward=False,
             Limit=limit,
             ReturnConsumedCapacity="TOTAL",
+            **projection,  # type: ignore[arg-type]
         )
         self._meter(response)
         return [_unmarshal(item) for item in response.get("Items", [])]
@@ -437,8 +459,9 @@ class DynamoDbAlbumRepository:
     def list_uploads(
         self, pattern: Pattern, status: WorkflowStatus, limit: int = 50
     ) -> list[UploadSummary]:
-        """Newest first, from the status index."""
-        return [_summary(item) for item in self._query_index(_status_key(pattern, status), limit)]
+        """Newest first, from the status index: the summary's attributes only."""
+        partition = _status_key(pattern, status)
+        return [_summary(item) for item in self._query_index(partition, limit, _SUMMARY_FIELDS)]
 
     def list_open_reviews(self, pattern: Pattern, limit: int = 50) -> list[ReviewRecord]:
         """Open reviews, newest first, from the status index."""

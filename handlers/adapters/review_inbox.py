@@ -1,15 +1,17 @@
 """Resumes a paused workflow on either orchestrator with the same ``ReviewResult`` JSON.
 
 Step Functions gets ``SendTaskSuccess``; durable functions get
-``SendDurableExecutionCallbackSuccess``.
+``SendDurableExecutionCallbackSuccess``. A token nobody waits for any more is refused at once;
+a fault botocore counts as transient is raised as ``TransientError``: the same call may succeed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from handlers.adapters.aws_errors import describe, is_transient
 from handlers.domain.errors import ReviewExpiredError, TransientError
 from handlers.domain.models import ReviewResult
 from handlers.domain.tenant import Pattern
@@ -32,7 +34,6 @@ _GONE = frozenset(
 )
 HTTP_NOT_FOUND = 404
 """The status of Lambda's ResourceNotFoundException, which the local control plane sends bare."""
-_BUSY = frozenset({"ThrottlingException", "TooManyRequestsException", "ServiceException"})
 
 
 class OrchestratorReviewInbox:
@@ -47,7 +48,8 @@ class OrchestratorReviewInbox:
 
         Raises:
             ReviewExpiredError: the execution no longer waits on this token.
-            TransientError: the service throttled or failed; the same call may succeed later.
+            TransientError: the service throttled, failed or could not be reached; the same
+                call may succeed later.
         """
         payload = result.model_dump_json()
         try:
@@ -65,6 +67,12 @@ class OrchestratorReviewInbox:
                 raise ReviewExpiredError(
                     f"the {pattern.label} execution no longer waits for this review ({code})"
                 ) from exc
-            if code in _BUSY:
+            if is_transient(exc):
                 raise TransientError(f"{pattern.label} is busy ({code}); try again") from exc
+            raise
+        except BotoCoreError as exc:
+            if is_transient(exc):
+                raise TransientError(
+                    f"{pattern.label} is unreachable ({describe(exc)}); try again"
+                ) from exc
             raise

@@ -1,17 +1,21 @@
-"""Reads uploaded images from S3, refusing oversized objects before downloading them."""
+"""Reads uploaded images from S3, refusing oversized objects before downloading them.
+
+A missing object is refused at once (``InvalidImageError``); a fault botocore counts as transient
+(throttling, a 5xx, a dropped connection), still failing after the client's own retry, is raised
+as ``TransientError`` for the orchestrator to retry.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from handlers.adapters.aws_errors import describe, is_transient
 from handlers.domain.errors import InvalidImageError, TransientError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-
-_TRANSIENT_CODES = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"})
 
 
 class S3ImageStore:
@@ -25,15 +29,14 @@ class S3ImageStore:
 
         Raises:
             InvalidImageError: the object is missing or larger than ``max_bytes``.
-            TransientError: S3 asked us to slow down or failed on its side.
+            TransientError: S3 throttled, failed on its side or could not be reached.
         """
         try:
             response = self._client.get_object(Bucket=bucket, Key=key)
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in _TRANSIENT_CODES:
-                raise TransientError(f"S3 {code} reading s3://{bucket}/{key}") from exc
-            if code in {"NoSuchKey", "404", "NoSuchBucket"}:
+        except (ClientError, BotoCoreError) as exc:
+            if is_transient(exc):
+                raise TransientError(f"S3 {describe(exc)} reading s3://{bucket}/{key}") from exc
+            if describe(exc) in {"NoSuchKey", "404", "NoSuchBucket"}:
                 raise InvalidImageError(f"s3://{bucket}/{key} does not exist") from exc
             raise
         body = response["Body"]

@@ -13,7 +13,12 @@ class AlbumRegError(Exception):
 
 
 class TransientError(AlbumRegError):
-    """A fault worth retrying: throttling, a timeout, a 5xx. Listed in ``RETRYABLE_ERRORS``."""
+    """A fault that may pass: throttling, a timeout, a 5xx, a dropped connection.
+
+    Adapters raise it (or a subclass) after at most one quick retry inside the request; the
+    orchestrator retries the whole step with the policy's backoff. A subclass's name must be
+    listed in ``RETRYABLE_ERRORS`` too, because Step Functions matches names, not classes.
+    """
 
 
 class InvalidImageError(AlbumRegError):
@@ -49,7 +54,10 @@ class ReviewExpiredError(AlbumRegError):
 
 
 class PricingError(AlbumRegError):
-    """The pricing API failed in a way the agent reports as an error estimate."""
+    """The pricing API refused the request or answered nonsense: an error estimate at once.
+
+    Retrying cannot help here. An API that is unavailable raises a ``TransientError`` instead.
+    """
 
 
 class InvalidReviewError(AlbumRegError):

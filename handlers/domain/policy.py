@@ -58,14 +58,34 @@ REVIEW_REQUEST_RETRY = RetryPolicy(
 PRICE_RETRY = RetryPolicy(retries=2, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=10)
 STORE_RETRY = RetryPolicy(retries=3, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=10)
 
+# --- transient or permanent: the rule every adapter follows ---
+#
+# Retries belong to the orchestrators. An adapter that meets a fault which may pass (a 5xx,
+# throttling or a 429, a timeout, a dropped connection) retries it at most once inside the
+# request, quickly (the HTTP pricing client with ``PRICING_HTTP_RETRY``, waiting a short
+# ``Retry-After``; the Bedrock recognizer with ``VISION_THROTTLE_RETRY``), or leaves the retry
+# inside the request to botocore's own standard mode (AWS clients, configured in
+# ``handlers.wiring``), then raises ``TransientError`` or a subclass. The ASL's
+# Retry and the durable step's retry strategy repeat the step with the policies above; when
+# their attempts run out, the ASL's Catch and the durable ``except StepError`` end the step the
+# same way on both sides. A fault that cannot pass (not found, refused with 401/403, no match,
+# a malformed answer) raises a domain error, or becomes an error estimate, at once.
+
 RETRYABLE_ERRORS: tuple[str, ...] = (
     "TransientError",
+    "PricingUnavailableError",
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
-"""Error names worth retrying: our transient error class and Lambda's own service faults."""
+"""Error names the ASL's Retry lists: ``TransientError`` and each subclass by name (Step
+Functions matches the name a Lambda raised, not its class), then Lambda's own service faults
+as the Step Functions guide lists them ("Handle Lambda service exceptions",
+https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html), with the
+throttling error it names. The durable retry strategy retries ``TransientError`` and its
+subclasses by class."""
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 """Uploads larger than this are rejected before any model call."""
@@ -80,8 +100,9 @@ VISION_MAX_PAYLOAD_BYTES = 3_750_000
 """Largest image payload sent to Bedrock Converse (its per-image limit)."""
 
 VISION_THROTTLE_RETRY = RetryPolicy(
-    retries=3, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=8
+    retries=1, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=1
 )
+"""The recognizer's one quick in-request retry of throttling; ``EXTRACT_RETRY`` does the rest."""
 VISION_CORRECTIVE_RETRIES = 1
 """A malformed model answer is retried once with a corrective message, then flagged."""
 
@@ -107,13 +128,17 @@ synthetic shelves); each line found is then read from the full-size photo."""
 PRICING_CONNECT_TIMEOUT_SECONDS = 3.0
 PRICING_READ_TIMEOUT_SECONDS = 5.0
 PRICING_HTTP_RETRY = RetryPolicy(
-    retries=3, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=8
+    retries=1, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=1
 )
-PRICING_BUDGET_SECONDS = 30.0
-"""Wall-clock budget of one agent's HTTP retries, so a slow API cannot stall the Map."""
+"""One quick retry of a GET inside the request (a jittered 0.5-1 s); ``PRICE_RETRY`` does the
+rest, as a step retry the orchestrator bills and records."""
 
-PRICING_MAX_RETRY_AFTER_SECONDS = 10.0
-"""A ``Retry-After`` longer than this is treated as an outage rather than waited out."""
+PRICING_BUDGET_SECONDS = 30.0
+"""Wall-clock budget of one agent attempt's HTTP calls, so a slow API cannot stall the Map."""
+
+PRICING_MAX_RETRY_AFTER_SECONDS = 2.0
+"""A ``Retry-After`` up to this is waited out inside the request; a longer one ends the attempt
+at once and leaves the wait to the orchestrator's backoff."""
 
 LLM_AGENT_MAX_TURNS = 8
 """Upper bound on tool-use turns of the optional Bedrock pricing agent."""

@@ -8,9 +8,9 @@ no orchestrator SDK, no boto3, no Pulumi. How each number is derived is in ``doc
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -34,6 +34,24 @@ Timing = Literal["recorded", "estimated"]
 _LAMBDA_END = frozenset(
     {"LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}
 )
+_TASK_ATTEMPT = frozenset({"LambdaFunctionScheduled", "TaskScheduled"})
+_FAILED_ATTEMPT = frozenset(
+    {
+        "LambdaFunctionFailed",
+        "LambdaFunctionTimedOut",
+        "LambdaFunctionStartFailed",
+        "LambdaFunctionScheduleFailed",
+        "TaskFailed",
+        "TaskTimedOut",
+        "TaskStartFailed",
+        "TaskSubmitFailed",
+    }
+)
+"""How a Step Functions task attempt ends when its Retry may schedule another."""
+_DURABLE_END = frozenset(
+    {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionStopped"}
+)
+"""The execution's final result or error: returned by the handler, not checkpointed as data."""
 _TASK_END = frozenset({"TaskSubmitted", "TaskSucceeded", "TaskFailed", "TaskTimedOut"})
 _STEP_END = ("Succeeded", "Failed")
 _WAKE_EVENTS = frozenset(
@@ -79,6 +97,48 @@ class Invocation:
 
 
 @dataclass(frozen=True)
+class Retries:
+    """What retries cost one execution, as its orchestrator recorded them.
+
+    Attributes:
+        steps: retries per step, by the shared step names (``price-album`` sums the six
+            agents; a durable step inside the review's callback counts as ``review-years``).
+        invocation_retries: durable invocations that failed (crash, timeout, throttling) and
+            that the service ran again; 0 for Step Functions, whose Retry covers those too.
+        lambda_invocations: Lambda invocations spent on retries: each Step Functions retry
+            invokes its task again; a durable step retry suspends and is resumed by a new
+            invocation unless other work keeps one running.
+        backoff_seconds: waits before the retries, summed over every retry (six agents
+            waiting at once count six times): measured between a failed attempt and the next
+            on Step Functions, the ``NextAttemptDelaySeconds`` the service recorded on durable.
+    """
+
+    steps: Mapping[str, int] = field(default_factory=dict)
+    invocation_retries: int = 0
+    lambda_invocations: int = 0
+    backoff_seconds: float = 0.0
+
+    @property
+    def billed_units(self) -> int:
+        """Units billed for retries, from the orchestrators' pricing rules.
+
+        A Step Functions retry is one more state transition; a durable step retry, and an
+        invocation the service retried, one more operation each ("Retries for Lambda durable
+        functions", https://docs.aws.amazon.com/lambda/latest/dg/durable-execution-sdk-retries.html).
+        """
+        return sum(self.steps.values()) + self.invocation_retries
+
+    def metrics(self) -> dict[str, object]:
+        """The METRICS item's retry figures, plain JSON."""
+        return {
+            "retries": dict(self.steps),
+            "retry_billed_units": self.billed_units,
+            "retry_lambda_invocations": self.lambda_invocations,
+            "backoff_seconds": round(self.backoff_seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
 class HistoryUsage:
     """What an execution history says was billed and done.
 
@@ -94,6 +154,7 @@ class HistoryUsage:
         checkpoint_bytes: bytes of every payload the durable history holds (0 for sf, and
             for ldf when the history was read without execution data).
         extract_attempts: attempts of the extract step (each reads the photo from S3 once).
+        retries: what retries cost, already included in the figures above.
     """
 
     pattern: Pattern
@@ -103,6 +164,7 @@ class HistoryUsage:
     work_seconds: float
     checkpoint_bytes: int
     extract_attempts: int
+    retries: Retries
 
     @property
     def lambda_requests(self) -> int:
@@ -184,7 +246,39 @@ def step_functions_usage(events: Sequence[Mapping[str, Any]]) -> HistoryUsage:
         work_seconds=top_level + max(agents.values(), default=0.0),
         checkpoint_bytes=0,
         extract_attempts=sum(1 for inv in invocations if inv.name == Step.EXTRACT),
+        retries=_step_functions_retries(events, by_id),
     )
+
+
+def _step_functions_retries(
+    events: Sequence[Mapping[str, Any]], by_id: Mapping[int, Mapping[str, Any]]
+) -> Retries:
+    """A retry is a task attempt scheduled right after a failed attempt of the same state."""
+    steps: Counter[str] = Counter()
+    lambda_invocations = 0
+    backoff = 0.0
+    for event in events:
+        if str(event["type"]) not in _TASK_ATTEMPT:
+            continue
+        before = _ancestor(
+            event, by_id, lambda t: t in _FAILED_ATTEMPT or t.endswith("StateEntered")
+        )
+        if before is None or str(before["type"]) not in _FAILED_ATTEMPT:
+            continue
+        entry = _ancestor(event, by_id, lambda t: t.endswith("StateEntered"))
+        details = (entry or {}).get("stateEnteredEventDetails") or {}
+        steps[str(details.get("name", ""))] += 1
+        lambda_invocations += _schedules_lambda(event)
+        backoff += (moment(event["timestamp"]) - moment(before["timestamp"])).total_seconds()
+    return Retries(dict(steps), 0, lambda_invocations, backoff)
+
+
+def _schedules_lambda(scheduled: Mapping[str, Any]) -> bool:
+    """A Lambda task (by ARN, or the ``lambda:invoke`` integration) invokes a function."""
+    if scheduled["type"] == "LambdaFunctionScheduled":
+        return True
+    details = scheduled.get("taskScheduledEventDetails") or {}
+    return str(details.get("resourceType", "")) == "lambda"
 
 
 def durable_usage(events: Sequence[Mapping[str, Any]]) -> HistoryUsage:
@@ -204,15 +298,81 @@ def durable_usage(events: Sequence[Mapping[str, Any]]) -> HistoryUsage:
         elif parents.get(operation) is None:
             top_level += seconds
         extract_attempts += name == Step.EXTRACT
+    retries = _durable_retries(events)
     return HistoryUsage(
         pattern=Pattern.DURABLE,
-        billed_units=durable_timeline(events).billed_units,
+        # The timeline meters each step attempt; an invocation the service retried is one more.
+        billed_units=durable_timeline(events).billed_units + retries.invocation_retries,
         invocations=tuple(invocations),
         timing=timing,
         work_seconds=top_level + max(agents.values(), default=0.0),
-        checkpoint_bytes=sum(_payload_bytes(event) for event in events),
+        checkpoint_bytes=sum(
+            _payload_bytes(event) for event in events if event["EventType"] not in _DURABLE_END
+        ),
         extract_attempts=extract_attempts,
+        retries=retries,
     )
+
+
+def _durable_retries(events: Sequence[Mapping[str, Any]]) -> Retries:
+    """Step retries (a failed attempt that another attempt follows), and retried invocations.
+
+    An invocation after the first is spent on retries when nothing woke the execution since
+    the previous one ended (no callback, wait or chained invoke): a retry timer or the service
+    re-running a failed invocation started it.
+    """
+    names = _durable_step_names(events)
+    started_after: dict[str, int] = {}
+    for index, event in enumerate(events):
+        if event["EventType"] == "StepStarted" and event.get("Id"):
+            started_after[str(event["Id"])] = index
+    steps: Counter[str] = Counter()
+    backoff = 0.0
+    invocation_retries = 0
+    lambda_invocations = 0
+    invocations_seen = 0
+    last_invocation = max(
+        (i for i, e in enumerate(events) if e["EventType"] == "InvocationCompleted"), default=-1
+    )
+    woken = False
+    for index, event in enumerate(events):
+        kind = str(event["EventType"])
+        if kind == "StepFailed" and started_after.get(str(event.get("Id")), -1) > index:
+            steps[names.get(str(event["Id"]), "")] += 1
+            retry = (event.get("StepFailedDetails") or {}).get("RetryDetails") or {}
+            backoff += float(retry.get("NextAttemptDelaySeconds") or 0)
+        elif kind in _WAKE_EVENTS:
+            woken = True
+        elif kind == "InvocationCompleted":
+            if invocations_seen and not woken:
+                lambda_invocations += 1
+            failed = (event.get("InvocationCompletedDetails") or {}).get("Error")
+            invocation_retries += bool(failed) and index < last_invocation
+            invocations_seen += 1
+            woken = False
+    return Retries(dict(steps), invocation_retries, lambda_invocations, backoff)
+
+
+def _durable_step_names(events: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Operation id -> shared step name, so both orchestrators' retries line up.
+
+    ``price-album-3`` is a ``price-album`` attempt, and the submitter step inside the review's
+    callback context belongs to ``review-years``.
+    """
+    callbacks = {
+        str(e["Id"]): str(e.get("Name") or "")
+        for e in events
+        if e["EventType"] == "ContextStarted" and e.get("SubType") == "WaitForCallback"
+    }
+    names: dict[str, str] = {}
+    for event in events:
+        if event["EventType"] != "StepStarted" or not event.get("Id"):
+            continue
+        name = str(event.get("Name") or "")
+        if name.startswith(f"{PRICE_ONE_ALBUM}-"):
+            name = PRICE_ONE_ALBUM
+        names[str(event["Id"])] = callbacks.get(str(event.get("ParentId")), name)
+    return names
 
 
 def _durable_invocations(
@@ -402,7 +562,9 @@ class Usage:
         pattern: which orchestrator.
         state_transitions: Step Functions Standard transitions (sf only).
         durable_operations: durable operations (ldf only).
-        durable_bytes_written: checkpointed payload bytes (ldf only).
+        durable_bytes_written: checkpointed payload bytes, the final result left out (ldf only).
+        durable_execution_days: how long the execution ran, in days: its data is retained
+            meanwhile too (ldf only).
         durable_retention_days: how long the history is kept after the execution (ldf only).
         lambda_requests: Lambda invocations.
         lambda_gb_seconds: billed duration times memory.
@@ -425,6 +587,7 @@ class Usage:
     state_transitions: int = 0
     durable_operations: int = 0
     durable_bytes_written: int = 0
+    durable_execution_days: Decimal = Decimal(0)
     durable_retention_days: int = 0
     lambda_requests: int = 0
     lambda_gb_seconds: Decimal = Decimal(0)

@@ -26,6 +26,7 @@ from aws_durable_execution_sdk_python.lambda_service import InvocationStatus
 from aws_durable_execution_sdk_python_testing.runner import (
     DurableFunctionTestResult,
     DurableFunctionTestRunner,
+    StepOperation,
 )
 from aws_durable_execution_sdk_python_testing.web.server import WebServer, WebServiceConfig
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -33,16 +34,19 @@ from PIL import Image
 
 from handlers import durable
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository, upload_pk
+from handlers.adapters.histories import durable_history
 from handlers.adapters.recognition.image import decode_image
 from handlers.adapters.review_inbox import OrchestratorReviewInbox
 from handlers.adapters.table_schema import PARTITION_KEY, SORT_KEY
 from handlers.domain.errors import TransientError
 from handlers.domain.events import parse_upload_event
 from handlers.domain.models import Extraction, Upload
-from handlers.domain.names import Step
+from handlers.domain.names import PRICE_ONE_ALBUM, Step, price_agent_name
+from handlers.domain.policy import ALBUMS_PER_IMAGE
 from handlers.domain.ports import ReviewInbox
 from handlers.domain.records import ReviewRecord
 from handlers.domain.tenant import Pattern
+from handlers.domain.usage import HistoryUsage, durable_usage, step_functions_usage
 from handlers.wiring import Dependencies, use
 from local.moto_fixes import single_use_task_tokens
 from local.sfn_runner import deploy, routed_invokes
@@ -188,6 +192,14 @@ class Orchestration(Protocol):
         self, monkeypatch: pytest.MonkeyPatch, step: Step, wrap: Callable[..., Any]
     ) -> None: ...
 
+    def usage(self, handle: str) -> HistoryUsage:
+        """What the finished execution's history says was billed, retries included."""
+        ...
+
+    def agent_attempts(self, handle: str) -> list[int]:
+        """Attempts of each of the six price agents, from the history, in slot order."""
+        ...
+
 
 def _named_error(name: str) -> type[Exception]:
     """An exception class whose name is ``name``, dots included: Lambda's own error names.
@@ -265,6 +277,30 @@ class SfOrchestration:
     ) -> None:
         _patch(monkeypatch, _SF_STEP_FUNCTIONS[step], wrap)
 
+    def usage(self, handle: str) -> HistoryUsage:
+        return step_functions_usage(self.harness.history(handle))
+
+    def agent_attempts(self, handle: str) -> list[int]:
+        """Attempts per Map iteration, in the order the iterations entered ``price-album``.
+
+        Iterations interleave in the history: each attempt is paired with its iteration's
+        entry through ``previousEventId``, as Step Functions chains them.
+        """
+        events = self.harness.history(handle)
+        by_id = {int(event["id"]): event for event in events}
+        attempts: dict[int, int] = {}
+        for event in events:
+            if event["type"] == "TaskStateEntered":
+                if event["stateEnteredEventDetails"]["name"] == PRICE_ONE_ALBUM:
+                    attempts[int(event["id"])] = 0
+            elif event["type"] in {"LambdaFunctionScheduled", "TaskScheduled"}:
+                entry = by_id.get(int(event["previousEventId"]))
+                while entry is not None and not entry["type"].endswith("StateEntered"):
+                    entry = by_id.get(int(entry["previousEventId"]))
+                if entry is not None and int(entry["id"]) in attempts:
+                    attempts[int(entry["id"])] += 1
+        return list(attempts.values())
+
     def task_attempts(self, handle: str, state: str) -> int:
         """Lambda invocations the state machine made for one task state (retries included)."""
         attempts, current = 0, None
@@ -331,6 +367,19 @@ class DurableOrchestration:
     def step_attempts(self, handle: str, name: str) -> int:
         """Attempts the runner recorded for one named step of a finished execution."""
         return int(self.results[handle].get_step(name).attempt)
+
+    def usage(self, handle: str) -> HistoryUsage:
+        # The history as GetDurableExecutionHistory returns it, payloads included.
+        return durable_usage(durable_history(self.callbacks, handle, include_data=True))
+
+    def agent_attempts(self, handle: str) -> list[int]:
+        # The agents' steps sit inside the map operation: look through every operation.
+        attempts = {
+            operation.name: int(operation.attempt)
+            for operation in self.results[handle].get_all_operations()
+            if isinstance(operation, StepOperation)
+        }
+        return [attempts[price_agent_name(slot)] for slot in range(1, ALBUMS_PER_IMAGE + 1)]
 
 
 @contextmanager

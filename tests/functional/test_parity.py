@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from handlers import durable
 from handlers.adapters.dynamodb import upload_pk
+from handlers.adapters.pricing.transport import PricingUnavailableError
 from handlers.adapters.review_inbox import OrchestratorReviewInbox
 from handlers.adapters.table_schema import PARTITION_KEY, SORT_KEY
 from handlers.domain.errors import TransientError
@@ -171,9 +172,9 @@ def test_parity_same_records_on_both_orchestrators(
     # GIVEN one upload, and the scenario's model, pricing API and settings for both sides
     if scenario.extract_error is not None:
         workbench.recognizer.error = scenario.extract_error
-    pricing = SlotFailingPricing(
-        {slot: TransientError("pricing API down") for slot in scenario.failing_slots}
-    )
+    # What the real agent raises while the pricing API is unavailable, on every attempt.
+    down = PricingUnavailableError("GET /database/search: HTTP 503 after 2 attempts")
+    pricing = SlotFailingPricing({slot: down for slot in scenario.failing_slots})
     event = workbench.upload(key=scenario.key)
     upload_id = parse_upload_event(event).upload_id
 
@@ -214,3 +215,7 @@ def test_parity_same_records_on_both_orchestrators(
     assert sorted(ldf_items) == sorted(sf_items)
     for sort_key, item in sf_items.items():
         assert ldf_items[sort_key] == item, sort_key
+    # AND an agent whose attempts ran out is the same error estimate on both: the error's name
+    for slot in scenario.failing_slots:
+        album = sf_items[f"ALBUM#{slot}"]
+        assert (album.get("price"), album["price_error"]) == (None, down.__class__.__name__)

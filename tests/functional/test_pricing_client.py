@@ -18,7 +18,8 @@ from handlers.adapters.pricing.transport import (
     Token,
     Transport,
 )
-from handlers.domain.policy import RetryPolicy
+from handlers.domain.errors import TransientError
+from handlers.domain.policy import PRICING_HTTP_RETRY, RetryPolicy
 from local.pricing_api import PricingApiServer
 from tests.fakes import VirtualTime
 
@@ -98,11 +99,13 @@ def test_client_gives_up_on_retry_after_beyond_ceiling(server):
 def test_client_retries_500s_until_budget_is_spent(server):
     server.set_knobs(error_rate=1.0)
     clock = VirtualTime()
+    # A policy with more retries than the budget allows, so the budget is what stops them.
+    many = RetryPolicy(retries=5, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=8)
     client = client_for(
         server.url,
         sleep=clock.sleep,
         monotonic=clock.monotonic,
-        rules=RetryRules(budget_seconds=2.5),
+        rules=RetryRules(policy=many, budget_seconds=2.5),
     )
     meter = client.meter()
     with pytest.raises(PricingUnavailableError, match="HTTP 500; pricing budget spent"):
@@ -117,15 +120,21 @@ def test_client_retries_500s_until_budget_is_spent(server):
     assert server.stats()["by_fault"]["error"] == meter.requests
 
 
-def test_client_retries_500s_at_most_policy_retries(server):
+def test_client_retries_500s_once_then_leaves_them_to_the_orchestrator(server):
     server.set_knobs(error_rate=1.0)
     clock = VirtualTime()
     client = client_for(server.url, sleep=clock.sleep, monotonic=clock.monotonic)
     meter = client.meter()
-    with pytest.raises(PricingUnavailableError, match="HTTP 500 after 4 attempts"):
+    attempts = PRICING_HTTP_RETRY.max_attempts
+    with pytest.raises(PricingUnavailableError, match=f"HTTP 500 after {attempts} attempts") as e:
         client.stats(meter, album("Rumours").release_id)
-    assert (meter.requests, meter.retries) == (4, 3)
-    assert len(clock.slept) == 3
+    # Transient: the ASL's Retry and the durable retry strategy repeat the agent.
+    assert isinstance(e.value, TransientError)
+    assert (meter.requests, meter.retries) == (attempts, PRICING_HTTP_RETRY.retries)
+    assert PRICING_HTTP_RETRY.retries <= 1, "at most one quick retry inside the request"
+    # one quick, jittered wait of at most the policy's delay
+    assert len(clock.slept) == PRICING_HTTP_RETRY.retries
+    assert all(0 < delay <= PRICING_HTTP_RETRY.delay_before(1) for delay in clock.slept)
 
 
 def test_client_hanging_request_hits_read_timeout(server):
@@ -165,7 +174,8 @@ def test_client_connection_refused_is_unavailable_not_a_crash():
         url = gone.url
     clock = VirtualTime()
     client = client_for(url, sleep=clock.sleep, monotonic=clock.monotonic)
-    with pytest.raises(PricingUnavailableError, match="connection failed after 4 attempts"):
+    attempts = PRICING_HTTP_RETRY.max_attempts
+    with pytest.raises(PricingUnavailableError, match=f"connection failed after {attempts} attem"):
         client.search(client.meter(), query="anything")
 
 

@@ -22,7 +22,13 @@ from handlers.adapters.pricing.llm_agent import (
     BedrockPricingAgent,
 )
 from handlers.adapters.pricing.quote import REFERENCE_CONDITION
-from handlers.adapters.pricing.transport import RetryRules, Token, Transport
+from handlers.adapters.pricing.transport import (
+    PricingUnavailableError,
+    RetryRules,
+    Token,
+    Transport,
+)
+from handlers.domain.errors import TransientError
 from handlers.domain.models import Album
 from local.pricing_api import PricingApiServer
 
@@ -199,27 +205,33 @@ def test_llm_agent_confidence_capped_by_name_similarity(server, conversation):
     assert estimate.confidence < 0.5
 
 
-def test_llm_agent_bedrock_error_is_an_error_estimate(server, conversation):
+def test_llm_agent_bedrock_throttling_is_left_to_the_orchestrator(server, conversation):
     conversation.stubber.add_client_error(
         "converse", service_error_code="ThrottlingException", http_status_code=429
     )
+    with pytest.raises(TransientError, match="ThrottlingException"):
+        agent_for(server, conversation).estimate(ALBUM)
+
+
+def test_llm_agent_bedrock_refusal_is_an_error_estimate(server, conversation):
+    conversation.stubber.add_client_error(
+        "converse", service_error_code="AccessDeniedException", http_status_code=403
+    )
     estimate = agent_for(server, conversation).estimate(ALBUM)
     assert estimate.amount is None
-    assert "ThrottlingException" in str(estimate.error)
+    assert "AccessDeniedException" in str(estimate.error)
 
 
-def test_llm_agent_pricing_outage_ends_conversation(server, conversation):
+def test_llm_agent_pricing_outage_is_left_to_the_orchestrator(server, conversation):
     server.set_knobs(error_rate=1.0)
     conversation.script(tool_turn(SEARCH))
     agent = agent_for(
         server, conversation, sleep=lambda _: None, rules=RetryRules(budget_seconds=5)
     )
     started = time.monotonic()
-    estimate = agent.estimate(ALBUM)
+    with pytest.raises(PricingUnavailableError, match="HTTP 500"):
+        agent.estimate(ALBUM)
     assert time.monotonic() - started < 2
-    assert estimate.amount is None
-    assert "HTTP 500" in str(estimate.error)
-    assert estimate.retries > 0
     assert len(conversation.requests) == 1
 
 

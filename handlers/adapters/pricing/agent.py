@@ -1,8 +1,10 @@
 """The deterministic price agent: search, match, read the market, quote. The default mode.
 
-Implements the ``PricingSource`` port and never raises for a missing match or an unreachable
-API: the reason goes into the estimate, so one album never fails the other five. Runs in
-Lambda: must not import rapidfuzz or anything from ``local``.
+Implements the ``PricingSource`` port. A missing match or a refusal goes into the estimate at
+once, so one album never fails the other five; an unavailable API raises
+``PricingUnavailableError`` (transient), which the orchestrator retries and, when its attempts
+run out, turns into the same error estimate on both sides. Runs in Lambda: must not import
+rapidfuzz or anything from ``local``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def fetch_market(
     let the LLM agent reuse what its tools already fetched.
 
     Raises:
-        PricingError: both calls refused, or the API is unavailable.
+        PricingRejectedError: both calls refused.
+        PricingUnavailableError: the API is unavailable (transient).
     """
     try:
         offered = suggestions()
@@ -129,7 +132,11 @@ class DiscogsPricingAgent:
         return f"DiscogsPricingAgent({self._client!r})"
 
     def estimate(self, album: Album) -> PriceEstimate:
-        """Price one album; every failure comes back as an estimate with ``error`` set."""
+        """Price one album; a failure retrying cannot fix comes back with ``error`` set.
+
+        Raises:
+            PricingUnavailableError: the API is unavailable; the orchestrator retries the agent.
+        """
         started = self._monotonic()
         meter = self._client.meter()
         found: Quote | None = None

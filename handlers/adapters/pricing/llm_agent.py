@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from handlers.adapters.aws_errors import describe, is_transient
 from handlers.adapters.pricing.agent import (
     Market,
     estimate_from,
@@ -28,7 +29,7 @@ from handlers.adapters.pricing.discogs import DiscogsClient, MarketStats, Money
 from handlers.adapters.pricing.matching import Candidate, raw_name_score
 from handlers.adapters.pricing.quote import Quote, quote
 from handlers.adapters.pricing.transport import Meter, PricingUnavailableError
-from handlers.domain.errors import PricingError
+from handlers.domain.errors import PricingError, TransientError
 from handlers.domain.models import Album, PriceEstimate, TokenUsage
 from handlers.domain.policy import LLM_AGENT_MAX_OUTPUT_TOKENS, LLM_AGENT_MAX_TURNS, TEXT_MAX_LENGTH
 
@@ -38,6 +39,18 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SOURCE_PREFIX = "llm+"
+
+TURNS_DEADLINE_SECONDS = 200.0
+"""No Converse turn starts once one album's conversation has run this long.
+
+Lambda ends an invocation at 900 s, and the durable function runs the six agents through every
+``PRICE_RETRY`` attempt in one invocation. Eight turns of up to 30 s each made one attempt up to
+30 + 240 + 30 s and three attempts 903 s, which the stack used to cap to 900 s without a word.
+With this deadline a conversation spends at most 200 s plus one last turn in Converse, three
+attempts fit in 873 s, and ``stack.timeouts`` refuses any budget over Lambda's ceiling. The cost
+is fewer turns only for a model that answers slowly; a model that answers in 25 s still gets
+all eight.
+"""
 
 SEARCH_TOOL = "search_releases"
 STATS_TOOL = "get_marketplace_stats"
@@ -186,7 +199,8 @@ class BedrockPricingAgent:
         model_id: model or inference profile id (``PRICING_MODEL_ID``).
         client: the shared Discogs client the tools call.
         max_turns: Converse calls allowed per album.
-        monotonic: clock for ``duration_ms``, injected for tests.
+        turns_deadline_seconds: no turn starts after the conversation has run this long.
+        monotonic: clock for ``duration_ms`` and the deadline, injected for tests.
     """
 
     def __init__(
@@ -195,25 +209,32 @@ class BedrockPricingAgent:
         model_id: str,
         client: DiscogsClient,
         max_turns: int = LLM_AGENT_MAX_TURNS,
+        turns_deadline_seconds: float = TURNS_DEADLINE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._bedrock = bedrock
         self._model_id = model_id
         self._client = client
         self._max_turns = max_turns
+        self._turns_deadline = turns_deadline_seconds
         self._monotonic = monotonic
 
     def __repr__(self) -> str:
         return f"BedrockPricingAgent(model_id={self._model_id!r}, {self._client!r})"
 
     def estimate(self, album: Album) -> PriceEstimate:
-        """Price one album; every failure comes back as an estimate with ``error`` set."""
+        """Price one album; a permanent failure comes back as an estimate with ``error`` set.
+
+        Raises:
+            TransientError: Bedrock throttled or failed, or the pricing API is unavailable
+                (``PricingUnavailableError``): the orchestrator retries the agent.
+        """
         started = self._monotonic()
         state = _Conversation(album, self._client.meter())
         if album.unrecognized or not album.title or not album.artist:
             outcome = _Outcome(error="album not recognized: nothing to price")
         else:
-            outcome = self._converse(state)
+            outcome = self._converse(state, started)
         result = estimate_from(
             album,
             started=started,
@@ -237,12 +258,17 @@ class BedrockPricingAgent:
         )
         return result
 
-    def _converse(self, state: _Conversation) -> _Outcome:
+    def _converse(self, state: _Conversation, started: float) -> _Outcome:
         album = {"artist": state.album.artist, "title": state.album.title, "year": state.album.year}
         messages: list[dict[str, Any]] = [
             {"role": "user", "content": [{"text": f"Album: {json.dumps(album)}"}]}
         ]
-        for _turn in range(self._max_turns):
+        for turn in range(self._max_turns):
+            if self._monotonic() - started >= self._turns_deadline:
+                return _Outcome(
+                    error=f"LLM agent stopped after {turn} turns: its {self._turns_deadline:g} s "
+                    "deadline keeps six agents and their retries within one Lambda invocation"
+                )
             try:
                 response: Mapping[str, Any] = self._bedrock.converse(
                     modelId=self._model_id,
@@ -251,11 +277,12 @@ class BedrockPricingAgent:
                     toolConfig={"tools": TOOLS},  # type: ignore[typeddict-item]
                     inferenceConfig={"maxTokens": LLM_AGENT_MAX_OUTPUT_TOKENS, "temperature": 0.0},
                 )
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "Unknown")
-                return _Outcome(error=f"bedrock refused the request: {code}")
-            except BotoCoreError as exc:
-                return _Outcome(error=f"bedrock unreachable: {type(exc).__name__}")
+            except (ClientError, BotoCoreError) as exc:
+                # Throttling, 5xx and dropped connections may pass: the orchestrator retries
+                # the agent with PRICE_RETRY. A refusal (access, validation) will not.
+                if is_transient(exc):
+                    raise TransientError(f"bedrock: {describe(exc)}") from exc
+                return _Outcome(error=f"bedrock refused the request: {describe(exc)}")
             usage = response.get("usage", {})
             state.usage += TokenUsage(
                 input_tokens=int(usage.get("inputTokens", 0)),
@@ -274,8 +301,6 @@ class BedrockPricingAgent:
                 except _ToolFailedError as exc:
                     results.append(_tool_result(use["toolUseId"], {"error": str(exc)}, "error"))
                     continue
-                except PricingUnavailableError as exc:
-                    return _Outcome(error=str(exc))
                 if outcome is not None:
                     return outcome
                 results.append(_tool_result(use["toolUseId"], reply, "success"))

@@ -1,5 +1,8 @@
-"""HTTP for the pricing client: urllib3 GETs with timeouts, a retry budget and a meter per agent.
+"""HTTP for the pricing client: urllib3 GETs with timeouts, one quick retry and a meter per agent.
 
+A fault that may pass (5xx, 429, timeout, connection error) is retried once inside the request
+and then raised as ``PricingUnavailableError``, a ``TransientError`` the orchestrator retries
+(the rule in ``handlers.domain.policy``); a refusal is a ``PricingError`` the agent reports.
 Runs inside Lambda, so it uses urllib3 (already there as a botocore dependency) and nothing from
 the local tooling. The token lives in one header and never in a log line, a repr or an error.
 """
@@ -22,7 +25,7 @@ import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
-from handlers.domain.errors import PricingError
+from handlers.domain.errors import PricingError, TransientError
 from handlers.domain.policy import (
     AGENT_CONCURRENCY,
     PRICING_BUDGET_SECONDS,
@@ -43,8 +46,12 @@ TIMEOUT = "timeout"
 _TOKEN_CHARS = re.compile(r"[!-~]+")
 
 
-class PricingUnavailableError(PricingError):
-    """The API kept failing (5xx, timeouts, long rate limits) until retries or budget ran out."""
+class PricingUnavailableError(TransientError):
+    """The API is unavailable for now (5xx, 429, timeout, no connection) after the quick retry.
+
+    Transient: the agent lets it through, so the orchestrator retries the agent with
+    ``PRICE_RETRY``. Its name is listed in ``RETRYABLE_ERRORS`` and the ASL's Retry.
+    """
 
 
 class PricingRejectedError(PricingError):
@@ -109,12 +116,12 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class RetryRules:
-    """How hard one agent tries before it reports an error estimate.
+    """How hard one agent attempt tries before it gives the fault to the orchestrator.
 
     Attributes:
-        policy: attempts and exponential backoff per request.
-        budget_seconds: wall-clock budget of one estimate, across all its requests.
-        max_retry_after_seconds: a longer ``Retry-After`` means an outage, not a pause.
+        policy: attempts and backoff per request (one quick retry).
+        budget_seconds: wall-clock budget of one attempt, across all its requests.
+        max_retry_after_seconds: a longer ``Retry-After`` is not waited out in the request.
     """
 
     policy: RetryPolicy = PRICING_HTTP_RETRY
@@ -187,8 +194,10 @@ class Transport:
 
         Raises:
             PricingRejectedError: a 4xx other than 429 (never retried).
-            PricingUnavailableError: retries or budget exhausted, or a too long ``Retry-After``.
+            PricingUnavailableError: the quick retry or the budget spent, or a ``Retry-After``
+                too long to wait in the request (transient: the orchestrator retries).
             PricingResponseError: a 200 whose body is not JSON.
+            PricingError: a TLS, proxy or URL fault that no retry can fix.
         """
         url = f"{self.base_url}{path}"
         if params:
@@ -259,7 +268,7 @@ class Transport:
             return None, b"", "connection dropped", None
         except HTTPError as exc:
             # TLS, proxy or URL faults: repeating the same request cannot fix them.
-            raise PricingUnavailableError(f"GET: {type(exc).__name__}") from None
+            raise PricingError(f"GET: {type(exc).__name__}") from None
         retry_after = parse_retry_after(response.headers.get("Retry-After"), datetime.now(UTC))
         return response.status, response.data, f"HTTP {response.status}", retry_after
 

@@ -151,10 +151,11 @@ class BedrockRecognizer:
 
     Args:
         client: a ``bedrock-runtime`` client; its own retries should be off, since throttling
-            is retried here with the policy's backoff.
+            is retried here, once and quickly, before the orchestrator's ``EXTRACT_RETRY``
+            takes over.
         model_id: model id or inference profile id (``us.amazon.nova-lite-v1:0``).
         sleep: injected so tests do not wait out the backoff.
-        retry: backoff for throttling and timeouts.
+        retry: the in-request retry of throttling and timeouts.
         max_bytes: largest accepted upload.
     """
 
@@ -187,7 +188,8 @@ class BedrockRecognizer:
 
         Raises:
             InvalidImageError: the upload is not a usable image (no model call was made).
-            TransientError: Bedrock throttled or timed out on every attempt; retry later.
+            TransientError: Bedrock still throttled or timed out after the quick retry; the
+                orchestrator retries the step.
             RecognitionError: Bedrock refused the request (access, model id, validation).
         """
         payload = jpeg_payload(

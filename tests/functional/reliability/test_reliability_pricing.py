@@ -1,6 +1,9 @@
 """Pricing API faults (latency, 500s, 429s, hangs, outage: the local API's knobs) against both
-orchestrators, with the production price agent over real HTTP and short injected timeouts: every
-execution completes, unpriced albums carry an error, HTTP attempts stay within the policy.
+orchestrators, with the production price agent over real HTTP and short injected timeouts.
+
+A fault that may pass is retried once inside the request, then by the orchestrator with
+``PRICE_RETRY``; every execution completes, and an agent whose attempts run out ends as the
+same error estimate on both sides. Attempts are read from the histories.
 """
 
 from __future__ import annotations
@@ -15,10 +18,16 @@ import pytest
 
 from handlers.adapters.pricing.agent import DiscogsPricingAgent
 from handlers.adapters.pricing.discogs import DiscogsClient
-from handlers.adapters.pricing.transport import RetryRules, Timeouts, Token, Transport
+from handlers.adapters.pricing.transport import (
+    PricingUnavailableError,
+    RetryRules,
+    Timeouts,
+    Token,
+    Transport,
+)
 from handlers.config import USER_AGENT
 from handlers.domain.models import ReviewDecision, WorkflowStatus
-from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICING_HTTP_RETRY
+from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICE_RETRY, PRICING_HTTP_RETRY
 from handlers.domain.records import UploadRecord
 from handlers.domain.reviews import submit_review
 from local.pricing_api import PricingApiServer
@@ -35,6 +44,8 @@ TOKEN = "reliability-pricing-token"
 ATTEMPTS_PER_GET = PRICING_HTTP_RETRY.max_attempts
 GETS_PER_ALBUM = 4
 """At most: structured search, free-text search, price suggestions, marketplace stats."""
+UNAVAILABLE = PricingUnavailableError.__name__
+"""The error estimate of an agent whose attempts ran out, the same on both orchestrators."""
 SHORT_TIMEOUTS = Timeouts(connect=0.5, read=0.25)
 SHORT_BUDGET = RetryRules(budget_seconds=1.5)
 
@@ -67,8 +78,8 @@ def real_agent(url: str, sleeps: Sleeps, **transport: Any) -> DiscogsPricingAgen
 
 def priced_run(
     orchestration: Orchestration, bench: Workbench, agent: DiscogsPricingAgent
-) -> UploadRecord:
-    """Upload, approve the review through the gateway, price, and return what was stored."""
+) -> tuple[UploadRecord, str]:
+    """Upload, approve the review, price; what was stored and the execution's handle."""
     event = bench.upload()
     upload_id = upload_id_of(event)
     with swapped(bench, pricing=agent):
@@ -92,15 +103,21 @@ def priced_run(
     # An album either has a price or says why not: none is lost in between.
     assert all((a.price is None) == bool(a.price_error) for a in record.albums)
     assert record.metrics["albums_priced"] == sum(a.price is not None for a in record.albums)
-    return record
+    return record, handle
+
+
+def failed_attempts(orchestration: Orchestration, handle: str, record: UploadRecord) -> int:
+    """Agent attempts that ended in a transient error: every attempt but the last of each."""
+    exhausted = sum(album.price is None for album in record.albums)
+    return sum(orchestration.agent_attempts(handle)) - ALBUMS_PER_IMAGE + exhausted
 
 
 def _requests(record: UploadRecord) -> int:
-    return int(record.metrics["pricing_requests"])  # type: ignore[arg-type]
+    return int(record.metrics["pricing_requests"])
 
 
 def _retries(record: UploadRecord) -> int:
-    return int(record.metrics["pricing_retries"])  # type: ignore[arg-type]
+    return int(record.metrics["pricing_retries"])
 
 
 def test_pricing_latency_prices_every_album_without_retries(
@@ -108,64 +125,59 @@ def test_pricing_latency_prices_every_album_without_retries(
 ) -> None:
     api.set_knobs(latency=0.05, jitter=0.05, seed=1)
 
-    record = priced_run(orchestration, workbench, real_agent(api.url, Sleeps()))
+    record, handle = priced_run(orchestration, workbench, real_agent(api.url, Sleeps()))
 
     assert all(album.price is not None for album in record.albums)
     assert (_requests(record), _retries(record)) == (3 * ALBUMS_PER_IMAGE, 0)
+    assert orchestration.agent_attempts(handle) == [1] * ALBUMS_PER_IMAGE
 
 
-def test_pricing_500s_are_retried_within_the_policy(
+def test_pricing_500s_are_retried_once_in_the_request_then_by_the_orchestrator(
     orchestration: Orchestration, workbench: Workbench, api: PricingApiServer
 ) -> None:
     api.set_knobs(error_rate=0.3, seed=11)
     sleeps = Sleeps()
 
-    record = priced_run(orchestration, workbench, real_agent(api.url, sleeps))
+    record, handle = priced_run(orchestration, workbench, real_agent(api.url, sleeps))
 
-    # Every 500 was either retried after a backoff, or was the last allowed attempt of an
-    # album that then carries the error: nothing was retried beyond the policy.
+    # Every 500 was either retried once in the request after a quick wait, or ended the agent's
+    # attempt as a transient error that the orchestrator retried or, at the end, caught.
     served_500 = api.stats()["by_status"].get("500", 0)
-    gave_up = [a for a in record.albums if a.price is None]
     assert served_500 > 0
-    assert served_500 == _retries(record) + len(gave_up)
-    assert len(sleeps.requested) == _retries(record)
-    assert all(
-        f"HTTP 500 after {ATTEMPTS_PER_GET} attempts" in (a.price_error or "") for a in gave_up
-    )
-    assert _requests(record) <= ALBUMS_PER_IMAGE * GETS_PER_ALBUM * ATTEMPTS_PER_GET
-    assert max(sleeps.requested) <= PRICING_HTTP_RETRY.max_delay_seconds
+    assert served_500 == len(sleeps.requested) + failed_attempts(orchestration, handle, record)
+    assert all(n <= PRICE_RETRY.max_attempts for n in orchestration.agent_attempts(handle))
+    assert all(a.price is not None or a.price_error == UNAVAILABLE for a in record.albums)
+    assert max(sleeps.requested) <= PRICING_HTTP_RETRY.delay_before(1)
 
 
-def test_pricing_429_waits_out_retry_after_then_prices(
+def test_pricing_429_waits_out_a_short_retry_after(
     orchestration: Orchestration, workbench: Workbench, api: PricingApiServer
 ) -> None:
     api.set_knobs(rate_limit_every=3, retry_after=1)
     sleeps = Sleeps()
 
-    record = priced_run(orchestration, workbench, real_agent(api.url, sleeps))
+    record, handle = priced_run(orchestration, workbench, real_agent(api.url, sleeps))
 
     limited = api.stats()["by_status"]["429"]
-    gave_up = [a for a in record.albums if a.price is None]
     assert limited > 0
-    assert sleeps.requested == [1.0] * _retries(record), "each retry waits its Retry-After"
-    assert limited == _retries(record) + len(gave_up)
-    assert all(
-        f"HTTP 429 after {ATTEMPTS_PER_GET} attempts" in (a.price_error or "") for a in gave_up
-    )
-    assert len(gave_up) < ALBUMS_PER_IMAGE
+    assert sleeps.requested == [1.0] * len(sleeps.requested), "each wait is the Retry-After"
+    assert limited == len(sleeps.requested) + failed_attempts(orchestration, handle, record)
+    assert all(a.price is not None or a.price_error == UNAVAILABLE for a in record.albums)
 
 
-def test_pricing_retry_after_beyond_the_ceiling_is_an_outage_not_a_wait(
+def test_pricing_retry_after_beyond_the_ceiling_is_left_to_the_orchestrator(
     orchestration: Orchestration, workbench: Workbench, api: PricingApiServer
 ) -> None:
     api.set_knobs(rate_limit=1.0, retry_after=600)
     sleeps = Sleeps()
 
-    record = priced_run(orchestration, workbench, real_agent(api.url, sleeps))
+    record, handle = priced_run(orchestration, workbench, real_agent(api.url, sleeps))
 
+    # No wait inside the request: each attempt ends at once, the orchestrator backs off.
     assert sleeps.requested == []
-    assert (_requests(record), _retries(record)) == (ALBUMS_PER_IMAGE, 0)
-    assert all("rate limited for 600 s" in (a.price_error or "") for a in record.albums)
+    assert orchestration.agent_attempts(handle) == [PRICE_RETRY.max_attempts] * ALBUMS_PER_IMAGE
+    assert api.stats()["requests"] == ALBUMS_PER_IMAGE * PRICE_RETRY.max_attempts
+    assert [album.price_error for album in record.albums] == [UNAVAILABLE] * ALBUMS_PER_IMAGE
 
 
 def test_pricing_hangs_end_in_error_estimates_within_the_budget(
@@ -176,13 +188,34 @@ def test_pricing_hangs_end_in_error_estimates_within_the_budget(
     agent = real_agent(api.url, Sleeps(), timeouts=SHORT_TIMEOUTS, rules=SHORT_BUDGET)
 
     started = time.monotonic()
-    record = priced_run(orchestration, workbench, agent)
+    record, handle = priced_run(orchestration, workbench, agent)
 
-    # THEN every agent gave up on its own budget, and the workflow still completed
-    assert all(album.price is None for album in record.albums)
-    assert all("timeout" in (album.price_error or "") for album in record.albums)
-    assert _requests(record) <= ALBUMS_PER_IMAGE * ATTEMPTS_PER_GET
-    assert time.monotonic() - started < 10 * SHORT_BUDGET.budget_seconds
+    # THEN every attempt gave up on its own budget, the orchestrator retried each agent to the
+    # policy, and the workflow still completed
+    assert [album.price_error for album in record.albums] == [UNAVAILABLE] * ALBUMS_PER_IMAGE
+    assert orchestration.agent_attempts(handle) == [PRICE_RETRY.max_attempts] * ALBUMS_PER_IMAGE
+    per_attempt = SHORT_BUDGET.budget_seconds + SHORT_TIMEOUTS.read
+    assert time.monotonic() - started < 10 + PRICE_RETRY.max_attempts * per_attempt
+
+
+def test_pricing_refused_token_is_an_error_estimate_without_any_retry(
+    orchestration: Orchestration, workbench: Workbench, api: PricingApiServer
+) -> None:
+    sleeps = Sleeps()
+    agent = DiscogsPricingAgent(
+        DiscogsClient(Transport(api.url, Token("not-the-token"), USER_AGENT, sleep=sleeps.sleep))
+    )
+
+    record, handle = priced_run(orchestration, workbench, agent)
+
+    # 401 cannot pass: one request per agent, no wait, no orchestrator retry
+    assert all("HTTP 401" in (album.price_error or "") for album in record.albums)
+    assert api.stats()["requests"] == ALBUMS_PER_IMAGE
+    assert (sleeps.requested, orchestration.agent_attempts(handle)) == (
+        [],
+        [1] * ALBUMS_PER_IMAGE,
+    )
+    assert orchestration.usage(handle).retries.billed_units == 0
 
 
 def test_pricing_total_outage_completes_with_six_error_estimates(
@@ -193,9 +226,10 @@ def test_pricing_total_outage_completes_with_six_error_estimates(
         url = gone.url
     sleeps = Sleeps()
 
-    record = priced_run(orchestration, workbench, real_agent(url, sleeps))
+    record, handle = priced_run(orchestration, workbench, real_agent(url, sleeps))
 
-    assert all("connection failed" in (a.price_error or "") for a in record.albums)
-    assert _requests(record) == ALBUMS_PER_IMAGE * ATTEMPTS_PER_GET
-    assert _retries(record) == ALBUMS_PER_IMAGE * PRICING_HTTP_RETRY.retries
-    assert len(sleeps.requested) == ALBUMS_PER_IMAGE * PRICING_HTTP_RETRY.retries
+    assert [album.price_error for album in record.albums] == [UNAVAILABLE] * ALBUMS_PER_IMAGE
+    assert orchestration.agent_attempts(handle) == [PRICE_RETRY.max_attempts] * ALBUMS_PER_IMAGE
+    # each attempt: the first GET, retried once quickly
+    attempts = ALBUMS_PER_IMAGE * PRICE_RETRY.max_attempts
+    assert len(sleeps.requested) == attempts * PRICING_HTTP_RETRY.retries
