@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SYSTEM_STAMP := .system-deps.installed
 
-.PHONY: demo test test-slow lint format dashboard bench bench-recognition bench-dashboard coverage report package setup clean
+.PHONY: demo test test-slow test-aws lint format dashboard bench bench-recognition bench-dashboard coverage report package setup clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ test: setup lint
 
 test-slow: setup
 	$(BIN)/pytest -m slow
+
+# The end-to-end scenarios against the deployed stack (pulumi stack output), preflight first;
+# a failed preflight is shown, and the scenarios then skip with the reason.
+test-aws: $(STAMP)
+	-$(BIN)/albumreg doctor --aws
+	ALBUMREG_AWS_TESTS=1 $(BIN)/pytest -m aws -p no:cacheprovider --timeout=1800
 
 demo: setup
 	$(BIN)/albumreg demo

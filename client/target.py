@@ -31,6 +31,7 @@ STACK_OUTPUTS = {
     "durableFunctionArn": "ALBUMREG_DURABLE_FUNCTION",
     "region": "AWS_DEFAULT_REGION",
     "dashboardUrl": "ALBUMREG_CLOUDWATCH_DASHBOARD_URL",
+    "reviewerPolicyArn": "ALBUMREG_REVIEWER_POLICY_ARN",
 }
 
 

@@ -20,8 +20,8 @@ class LambdaCode:
     """Where the shared artifact lives; every function's code arguments come from this.
 
     Attributes:
-        bucket: the artifact bucket.
-        key: the object key (content-addressed: a new build is a new key).
+        bucket: the artifact bucket, read from the uploaded object so users depend on it.
+        key: the object key (content-addressed: a new build is a new key), likewise.
         code_sha256: base64 SHA-256 of the zip, so Lambda updates exactly when it changes.
     """
 
@@ -56,16 +56,20 @@ class LambdaArtifact(pulumi.ComponentResource):
         # One upload to S3 serves all eight functions; as ZipFile parameters the same 27 MB
         # would travel once per function, against a 50 MB direct-upload limit.
         bucket = private_bucket(f"{name}-bucket", self)
-        key = f"lambda/{artifact.path.name}"
-        aws.s3.BucketObjectv2(
+        upload = aws.s3.BucketObjectv2(
             f"{name}-zip",
             bucket=bucket.id,
-            key=key,
+            key=f"lambda/{artifact.path.name}",
             source=pulumi.FileAsset(str(artifact.path)),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        self.code = LambdaCode(bucket=bucket.id, key=key, code_sha256=artifact.code_sha256)
+        # The object's own outputs, not the bucket's id and a plain key: Pulumi orders resources
+        # only through outputs (or depends_on), so a function built from these waits until the
+        # zip is uploaded instead of racing it into "GetObject ... NoSuchKey".
+        self.code = LambdaCode(
+            bucket=upload.bucket, key=upload.key, code_sha256=artifact.code_sha256
+        )
         self.register_outputs(
-            {"bucket": bucket.id, "key": key, "code_sha256": artifact.code_sha256}
+            {"bucket": upload.bucket, "key": upload.key, "code_sha256": artifact.code_sha256}
         )

@@ -24,6 +24,9 @@ DURABLE_EXECUTION_POLICY_ARN = (
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicDurableExecutionRolePolicy"
 )
 """Checkpoint and state APIs of durable execution (and basic logging), managed by AWS."""
+DELETE_TIMEOUT = "60m"
+"""Deleting a durable function whose executions still wait can take Lambda up to an hour (the
+timeout pulumi-aws's own durable function example sets), so ``pulumi destroy`` waits that long."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,9 @@ class DurableWorkflow(pulumi.ComponentResource):
     """The durable function, published, behind its ``live`` alias."""
 
     function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
     alias_name: pulumi.Output[str]
     alias_arn: pulumi.Output[str]
 
@@ -68,6 +74,7 @@ class DurableWorkflow(pulumi.ComponentResource):
                 ),
                 publish=True,
                 managed_policy_arns=(DURABLE_EXECUTION_POLICY_ARN,),
+                delete_timeout=DELETE_TIMEOUT,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -81,11 +88,15 @@ class DurableWorkflow(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.function_name = function.function_name
+        self.function_arn = function.arn
+        self.log_group_name = function.log_group_name
+        self.log_group_arn = function.log_group_arn
         self.alias_name = alias.name
         self.alias_arn = alias.arn
         self.register_outputs(
             {
                 "function_name": self.function_name,
+                "function_arn": self.function_arn,
                 "alias_name": self.alias_name,
                 "alias_arn": self.alias_arn,
             }

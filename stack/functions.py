@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -82,6 +82,9 @@ class WorkflowFunctionArgs:
         durable_config: durable execution settings, for the durable function only.
         publish: publish a version on each code or configuration change.
         managed_policy_arns: AWS managed policies to attach besides the inline one.
+        delete_timeout: how long ``pulumi destroy`` waits for Lambda to delete the function
+            (a Pulumi duration such as ``"60m"``); None keeps the provider's default.
+        extra_environment: variables this function needs besides the shared settings.
     """
 
     defaults: FunctionDefaults
@@ -91,6 +94,8 @@ class WorkflowFunctionArgs:
     durable_config: pulumi.Input[aws.lambda_.FunctionDurableConfigArgs] | None = None
     publish: bool = False
     managed_policy_arns: Sequence[str] = field(default_factory=tuple)
+    delete_timeout: str | None = None
+    extra_environment: pulumi.Input[Mapping[str, str]] | None = None
 
 
 class WorkflowFunction(pulumi.ComponentResource):
@@ -100,6 +105,9 @@ class WorkflowFunction(pulumi.ComponentResource):
     arn: pulumi.Output[str]
     function_name: pulumi.Output[str]
     role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    log_group_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: WorkflowFunctionArgs, opts: pulumi.ResourceOptions | None = None
@@ -140,8 +148,8 @@ class WorkflowFunction(pulumi.ComponentResource):
             )
             for index, arn in enumerate(args.managed_policy_arns)
         ]
-        environment = pulumi.Output.from_input(defaults.settings).apply(
-            lambda settings: environment_for(settings, args.access)
+        environment = pulumi.Output.all(defaults.settings, args.extra_environment).apply(
+            lambda values: environment_for(values[0], args.access) | dict(values[1] or {})
         )
         self.function = aws.lambda_.Function(
             name,
@@ -159,11 +167,22 @@ class WorkflowFunction(pulumi.ComponentResource):
             durable_config=args.durable_config,
             publish=args.publish,
             # The role must hold its permissions before the first invocation can happen.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, log_group, *attachments]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[policy, log_group, *attachments],
+                custom_timeouts=(
+                    pulumi.CustomTimeouts(delete=args.delete_timeout)
+                    if args.delete_timeout
+                    else None
+                ),
+            ),
         )
         self.arn = self.function.arn
         self.function_name = self.function.name
         self.role_arn = role.arn
+        self.role_name = role.name
+        self.log_group_name = log_group.name
+        self.log_group_arn = log_group.arn
         self.register_outputs(
             {"arn": self.arn, "function_name": self.function_name, "role_arn": self.role_arn}
         )

@@ -28,6 +28,9 @@ WILDCARD_RESOURCE_ACTIONS: Mapping[str, str] = {
     "logs:PutResourcePolicy": "log group resource policies are account-wide: only *",
     "logs:DescribeResourcePolicies": "log group resource policies are account-wide: only *",
     "logs:DescribeLogGroups": "Step Functions lists log groups to validate the destination: only *",
+    "states:SendTaskSuccess": "a task token names no resource: task-token actions take only *",
+    "states:SendTaskFailure": "a task token names no resource: task-token actions take only *",
+    "cloudwatch:PutMetricData": "metrics have no ARN; the cloudwatch:namespace condition scopes it",
 }
 """The only actions granted on ``"*"``, each because AWS offers no narrower resource for it."""
 
@@ -289,4 +292,109 @@ def tls_only_bucket_policy(bucket_arn: str) -> PolicyDocument:
     """A bucket policy that only refuses plain-HTTP access (grants live in the roles)."""
     return document(
         [deny_insecure_transport("DenyInsecureTransport", "s3", [bucket_arn, f"{bucket_arn}/*"])]
+    )
+
+
+@dataclass(frozen=True)
+class ReviewerGrants:
+    """What the people who run the CLI, the dashboard and the bench against a stack touch.
+
+    Attributes:
+        table_arn: the workflow table.
+        uploads_bucket_arn: the upload bucket.
+        upload_prefix: the key prefix of uploads.
+        state_machine_arn: the Step Functions workflow.
+        durable_function_arn: the durable function, unqualified.
+        task_function_arns: the Step Functions task functions (bench reads their memory size).
+        metric_namespaces: the CloudWatch namespaces ``albumreg metrics collect`` publishes to.
+    """
+
+    table_arn: str
+    uploads_bucket_arn: str
+    upload_prefix: str
+    state_machine_arn: str
+    durable_function_arn: str
+    task_function_arns: Sequence[str]
+    metric_namespaces: Sequence[str]
+
+
+def executions_of(state_machine_arn: str) -> str:
+    """Every execution of one state machine (``...:execution:<name>:*``)."""
+    prefix, _, name = state_machine_arn.rpartition(":stateMachine:")
+    return f"{prefix}:execution:{name}:*"
+
+
+def durable_executions_of(function_arn: str) -> str:
+    """Every durable execution of every version of one function.
+
+    Lambda authorises durable execution actions on
+    ``function:NAME:VERSION/durable-execution/NAME/ID``: an unqualified function ARN never
+    matches and an alias never applies (Lambda guide, "Security and permissions for Lambda
+    durable functions"), so the version is a wildcard and the alias is not used.
+    """
+    return f"{function_arn}:*/durable-execution/*"
+
+
+def reviewer_policy(grants: ReviewerGrants) -> PolicyDocument:
+    """The least a person needs to upload, review, watch and measure both workflows.
+
+    Attached to a user, group or role (``reviewerPolicyArn``); it lets that principal do what
+    ``albumreg upload``, ``review``, ``uploads``, ``dashboard``, ``bench`` and ``metrics
+    collect`` do against the stack, and nothing else (no deploy, no delete, no other table).
+    """
+    durable = durable_executions_of(grants.durable_function_arn)
+    return document(
+        [
+            allow(
+                "ReadAndReviewWorkflowItems",
+                [
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:Query",
+                    "dynamodb:UpdateItem",
+                ],
+                [grants.table_arn, f"{grants.table_arn}/index/*"],
+            ),
+            allow(
+                "UploadPhotos",
+                ["s3:PutObject"],
+                [f"{grants.uploads_bucket_arn}/{grants.upload_prefix}*"],
+            ),
+            allow(
+                "ReadStepFunctionsHistories",
+                ["states:DescribeExecution", "states:GetExecutionHistory"],
+                [executions_of(grants.state_machine_arn)],
+            ),
+            allow(
+                "CompleteStepFunctionsReviews",
+                ["states:SendTaskFailure", "states:SendTaskSuccess"],
+                ["*"],
+            ),
+            allow(
+                "ReadAndCompleteDurableExecutions",
+                [
+                    "lambda:GetDurableExecution",
+                    "lambda:GetDurableExecutionHistory",
+                    "lambda:SendDurableExecutionCallbackFailure",
+                    "lambda:SendDurableExecutionCallbackSuccess",
+                ],
+                [durable],
+            ),
+            allow(
+                "ReadFunctionSizing",
+                ["lambda:GetFunctionConfiguration"],
+                sorted(
+                    arn
+                    for function in (grants.durable_function_arn, *grants.task_function_arns)
+                    for arn in (function, f"{function}:*")
+                ),
+            ),
+            allow(
+                "PublishWorkflowMetrics",
+                ["cloudwatch:PutMetricData"],
+                ["*"],
+                {"StringEquals": {"cloudwatch:namespace": sorted(grants.metric_namespaces)}},
+            ),
+        ]
     )

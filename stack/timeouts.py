@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from handlers.adapters.pricing.llm_agent import TURNS_DEADLINE_SECONDS
 from handlers.config import PricingAgentMode
 from handlers.domain.policy import (
     AWS_CALLS_ALLOWANCE_SECONDS,
@@ -24,6 +25,10 @@ from handlers.domain.policy import (
 
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
 """Lambda's ceiling on one invocation."""
+
+
+class TimeoutBudgetError(ValueError):
+    """An invocation's worst case exceeds Lambda's ceiling: the policy must change, not the cap."""
 
 
 def _delays(policy: RetryPolicy) -> float:
@@ -44,11 +49,17 @@ def extract_seconds() -> float:
 def price_attempt_seconds(agent: PricingAgentMode) -> float:
     """One attempt of one price agent.
 
-    The deterministic agent stops its HTTP retries at the pricing budget; the LLM agent may
-    take every tool-use turn, each a Converse call, on top of its API calls.
+    The deterministic agent stops its HTTP retries at the pricing budget; the LLM agent adds
+    its Converse turns on top of its API calls.
     """
-    llm_turns = LLM_AGENT_MAX_TURNS * LLM_AGENT_READ_TIMEOUT_SECONDS if agent == "bedrock" else 0
+    llm_turns = llm_turns_seconds() if agent == "bedrock" else 0
     return PRICING_BUDGET_SECONDS + llm_turns + AWS_CALLS_ALLOWANCE_SECONDS
+
+
+def llm_turns_seconds() -> float:
+    """The LLM agent's longest time in Converse: every turn, or its deadline plus a last turn."""
+    every_turn = LLM_AGENT_MAX_TURNS * LLM_AGENT_READ_TIMEOUT_SECONDS
+    return min(every_turn, TURNS_DEADLINE_SECONDS + LLM_AGENT_READ_TIMEOUT_SECONDS)
 
 
 def price_agents_with_retries_seconds(agent: PricingAgentMode) -> float:
@@ -61,7 +72,19 @@ def price_agents_with_retries_seconds(agent: PricingAgentMode) -> float:
 
 
 def _seconds(value: float) -> int:
-    return min(LAMBDA_MAX_TIMEOUT_SECONDS, math.ceil(value))
+    """Whole seconds of a worst case that Lambda can run.
+
+    Raises:
+        TimeoutBudgetError: the worst case is over Lambda's ceiling; capping it would let the
+            invocation be killed mid-step, so the retry or turn policy has to shrink instead.
+    """
+    seconds = math.ceil(value)
+    if seconds > LAMBDA_MAX_TIMEOUT_SECONDS:
+        raise TimeoutBudgetError(
+            f"a worst case of {seconds} s exceeds Lambda's {LAMBDA_MAX_TIMEOUT_SECONDS} s: "
+            "lower the retries, turns or read timeouts in handlers.domain.policy"
+        )
+    return seconds
 
 
 def extract_timeout() -> int:

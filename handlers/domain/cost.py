@@ -1,4 +1,8 @@
-"""The cost model: a dated price table, each figure with its source, applied to usage.
+"""The cost model: dated price tables, each figure with its source, applied to usage.
+
+The figures live in ``price_snapshot.json`` beside this module, one table per Region it covers
+(written by ``handlers.adapters.price_list`` from the AWS Price List API, or from AWS's pricing
+pages where that API could not be read); any other Region gets us-east-1 figures, labelled.
 
 Pure and in ``Decimal``: ``workflow_cost`` prices one workflow's ``Usage`` line by line, grouped
 into components (orchestration and compute depend on the orchestrator; vision, storage and other
@@ -8,17 +12,23 @@ costs. Imports no boto3, no orchestrator SDK, no Pulumi.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from importlib import resources
+from typing import Any
 
 from handlers.domain.tenant import Pattern
 from handlers.domain.usage import GB, Usage
 
-HOURS_PER_MONTH = Decimal(730)
-"""AWS prices "per month" on 730 hours; retention in days is converted with it."""
+RETENTION_MONTH_DAYS = Decimal(30)
+"""Durable data retained is billed per GB-month of 30 days, as AWS's durable pricing example
+counts it: GB x (execution days + retention days) / 30."""
 
 
 class PriceTableError(ValueError):
@@ -41,36 +51,68 @@ SHARED_COMPONENTS = frozenset({Component.VISION, Component.STORAGE, Component.OT
 
 @dataclass(frozen=True)
 class Price:
-    """One list price: ``usd`` for every ``per`` units, and where the figure comes from."""
+    """One list price: ``usd`` per ``per`` units, where it comes from, and its SKU if known."""
 
     usd: Decimal
     per: int
     unit: str
     source: str
+    sku: str | None = None
 
     def of(self, quantity: Decimal | int) -> Decimal:
         """The cost of ``quantity`` units."""
         return Decimal(quantity) * self.usd / self.per
 
 
-_AWS_SF = "https://aws.amazon.com/step-functions/pricing/ (FACTS.md: AWS pricing page)"
-_AWS_LAMBDA = "https://aws.amazon.com/lambda/pricing/ (FACTS.md)"
-_AWS_LAMBDA_SECONDARY = "https://aws.amazon.com/lambda/pricing/ (FACTS.md: secondary, verify)"
-_AWS_DDB = "https://aws.amazon.com/dynamodb/pricing/on-demand/ (FACTS.md: secondary)"
-_AWS_S3 = "https://aws.amazon.com/s3/pricing/ (FACTS.md: secondary)"
-_AWS_EB = (
-    "https://aws.amazon.com/eventbridge/pricing/ (FACTS.md: AWS pricing page; S3 events are "
-    "'AWS opt-in data events', billed per 64 KB chunk ingested, unlike free management events)"
+SCALAR_KEYS = (
+    "state_transition",
+    "lambda_request",
+    "durable_operation",
+    "durable_gb_written",
+    "durable_gb_month_retained",
+    "dynamodb_write_unit",
+    "dynamodb_read_unit",
+    "s3_put",
+    "s3_get",
+    "eventbridge_event",
+    "cloudwatch_request",
+    "cloudwatch_metric_month",
+    "cloudwatch_dashboard_month",
+    "cloudwatch_alarm_month",
+    "secret_month",
 )
-_AWS_CW = "https://aws.amazon.com/cloudwatch/pricing/ (FACTS.md: secondary)"
-_AWS_CW_DOC = "https://aws.amazon.com/cloudwatch/pricing/ (pricing page, not in FACTS.md: verify)"
-_AWS_SM = "https://aws.amazon.com/secrets-manager/pricing/ (pricing page, not in FACTS.md: verify)"
-_AWS_BEDROCK = "https://aws.amazon.com/bedrock/pricing/ (FACTS.md: secondary)"
+"""Keys of the single prices of a ``PriceTable``; Lambda duration and Bedrock tokens add theirs."""
+
+DURABLE_KEYS = frozenset({"durable_operation", "durable_gb_written", "durable_gb_month_retained"})
+"""The prices that exist only where Lambda durable functions are offered."""
+
+SERVICES = {
+    "state_transition": "AWS Step Functions",
+    "lambda": "AWS Lambda",
+    "durable": "AWS Lambda durable functions",
+    "dynamodb": "Amazon DynamoDB",
+    "s3": "Amazon S3",
+    "eventbridge": "Amazon EventBridge",
+    "cloudwatch": "Amazon CloudWatch",
+    "secret": "AWS Secrets Manager",
+    "bedrock": "Amazon Bedrock",
+}
+"""The AWS service that sells each price, by the first word of its key."""
+
+
+def service_of(key: str) -> str:
+    """The AWS service a price key belongs to."""
+    head = key.partition(":")[0]
+    return SERVICES.get(head) or SERVICES[head.partition("_")[0]]
 
 
 @dataclass(frozen=True)
 class PriceTable:
-    """Every price the model uses, for one region, as of one date."""
+    """Every price the model uses, for one region, as of one date.
+
+    ``durable_offered`` says whether Lambda durable functions are sold in the region (as far as
+    the table's source knows); ``origin`` says where the table as a whole came from.
+    """
 
     region: str
     as_of: date
@@ -92,6 +134,8 @@ class PriceTable:
     secret_month: Price
     bedrock: Mapping[str, tuple[Price, Price]] = field(default_factory=dict)
     """Input and output token prices by a fragment of the model id."""
+    durable_offered: bool = True
+    origin: str = ""
 
     def duration(self, architecture: str) -> Price:
         """Lambda duration price for an architecture."""
@@ -138,58 +182,154 @@ class PriceTable:
             named += [(f"Bedrock {fragment} output", tokens_out)]
         return named
 
+    def keyed(self) -> dict[str, Price]:
+        """Every price by its key (``state_transition``, ``lambda_gb_second:arm64``...)."""
+        prices = {key: getattr(self, key) for key in SCALAR_KEYS}
+        prices |= {f"lambda_gb_second:{arch}": p for arch, p in self.lambda_gb_second.items()}
+        for fragment, (tokens_in, tokens_out) in self.bedrock.items():
+            prices[f"bedrock:{fragment}:input"] = tokens_in
+            prices[f"bedrock:{fragment}:output"] = tokens_out
+        return prices
 
-US_EAST_1 = PriceTable(
-    region="us-east-1",
-    as_of=date(2026, 11, 27),
-    state_transition=Price(Decimal("0.025"), 1_000, "transitions", _AWS_SF),
-    lambda_request=Price(Decimal("0.20"), 1_000_000, "requests", _AWS_LAMBDA),
-    lambda_gb_second={
-        "x86_64": Price(Decimal("0.0000166667"), 1, "GB-seconds", _AWS_LAMBDA_SECONDARY),
-        "arm64": Price(Decimal("0.0000133334"), 1, "GB-seconds", _AWS_LAMBDA_SECONDARY),
-    },
-    durable_operation=Price(Decimal("8.00"), 1_000_000, "operations", _AWS_LAMBDA_SECONDARY),
-    durable_gb_written=Price(Decimal("0.25"), 1, "GB written", _AWS_LAMBDA_SECONDARY),
-    durable_gb_month_retained=Price(Decimal("0.15"), 1, "GB-months", _AWS_LAMBDA_SECONDARY),
-    dynamodb_write_unit=Price(Decimal("0.625"), 1_000_000, "write units", _AWS_DDB),
-    dynamodb_read_unit=Price(Decimal("0.125"), 1_000_000, "read units", _AWS_DDB),
-    s3_put=Price(Decimal("0.005"), 1_000, "PUT requests", _AWS_S3),
-    s3_get=Price(Decimal("0.0004"), 1_000, "GET requests", _AWS_S3),
-    eventbridge_event=Price(Decimal("1.00"), 1_000_000, "events", _AWS_EB),
-    cloudwatch_request=Price(Decimal("0.01"), 1_000, "API requests", _AWS_CW),
-    cloudwatch_metric_month=Price(Decimal("0.30"), 1, "metric-months", _AWS_CW),
-    cloudwatch_dashboard_month=Price(Decimal("3.00"), 1, "dashboard-months", _AWS_CW_DOC),
-    cloudwatch_alarm_month=Price(Decimal("0.10"), 1, "alarm-months", _AWS_CW_DOC),
-    secret_month=Price(Decimal("0.40"), 1, "secret-months", _AWS_SM),
-    bedrock={
-        "amazon.nova-lite": (
-            Price(Decimal("0.06"), 1_000_000, "input tokens", _AWS_BEDROCK),
-            Price(Decimal("0.24"), 1_000_000, "output tokens", _AWS_BEDROCK),
-        ),
-        "anthropic.claude-haiku-4-5": (
-            Price(Decimal("1.00"), 1_000_000, "input tokens", _AWS_BEDROCK),
-            Price(Decimal("5.00"), 1_000_000, "output tokens", _AWS_BEDROCK),
-        ),
-    },
-)
+    @classmethod
+    def from_keyed(
+        cls,
+        region: str,
+        as_of: date,
+        prices: Mapping[str, Price],
+        *,
+        durable_offered: bool,
+        origin: str,
+    ) -> PriceTable:
+        """The table from prices by key (the inverse of ``keyed``).
 
-PRICE_TABLES: dict[str, PriceTable] = {US_EAST_1.region: US_EAST_1}
+        Raises:
+            PriceTableError: a scalar price is missing.
+        """
+        missing = [key for key in SCALAR_KEYS if key not in prices]
+        if missing:
+            raise PriceTableError(f"{region}: no price for {', '.join(missing)}")
+        durations = {
+            key.partition(":")[2]: p for key, p in prices.items() if key.startswith("lambda_gb")
+        }
+        tokens: dict[str, dict[str, Price]] = {}
+        for key, p in prices.items():
+            if key.startswith("bedrock:"):
+                _, fragment, direction = key.split(":")
+                tokens.setdefault(fragment, {})[direction] = p
+        return cls(
+            region=region,
+            as_of=as_of,
+            lambda_gb_second=durations,
+            bedrock={f: (t["input"], t["output"]) for f, t in tokens.items()},
+            durable_offered=durable_offered,
+            origin=origin,
+            **{key: prices[key] for key in SCALAR_KEYS},
+        )
+
+
+@dataclass(frozen=True)
+class PriceSnapshot:
+    """The committed price snapshot: per-Region tables, where durable functions are sold.
+
+    Attributes:
+        as_of: when the figures were gathered.
+        source: how the snapshot was produced and where its figures come from.
+        durable_regions: Regions where Lambda durable functions are offered, as far as known.
+        durable_regions_source: where that list comes from.
+        tables: full tables for the Regions the snapshot covers.
+        state_transitions: Step Functions prices of further Regions (AWS publishes a table).
+    """
+
+    as_of: date
+    source: str
+    durable_regions: frozenset[str]
+    durable_regions_source: str
+    tables: Mapping[str, PriceTable]
+    state_transitions: Mapping[str, Price]
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> PriceSnapshot:
+        """Parse the snapshot's JSON document (see ``price_snapshot.json``)."""
+        as_of = date.fromisoformat(document["as_of"])
+        durable = frozenset(document["durable_regions"]["regions"])
+        tables = {
+            region: PriceTable.from_keyed(
+                region,
+                as_of,
+                {key: _price(value) for key, value in body["prices"].items()},
+                durable_offered=region in durable,
+                origin=f"price snapshot of {as_of.isoformat()}",
+            )
+            for region, body in document["regions"].items()
+        }
+        return cls(
+            as_of=as_of,
+            source=document["source"],
+            durable_regions=durable,
+            durable_regions_source=document["durable_regions"]["source"],
+            tables=tables,
+            state_transitions={
+                region: _price(value)
+                for region, value in document["state_transitions"]["prices"].items()
+            },
+        )
+
+    def table(self, region: str) -> PriceTable:
+        """The table for a Region; never raises.
+
+        A Region the snapshot has no table for gets the us-east-1 figures, each relabelled
+        to say so, with that Region's own Step Functions price where AWS publishes one.
+        """
+        if region in self.tables:
+            return self.tables[region]
+        base = self.tables[FALLBACK_REGION]
+        note = f"; {FALLBACK_REGION} figure used for {region}: the snapshot has none for it"
+        prices = {
+            key: dataclasses.replace(price, source=price.source + note, sku=None)
+            for key, price in base.keyed().items()
+        }
+        if region in self.state_transitions:
+            prices["state_transition"] = self.state_transitions[region]
+        return PriceTable.from_keyed(
+            region,
+            self.as_of,
+            prices,
+            durable_offered=region in self.durable_regions,
+            origin=f"price snapshot of {self.as_of.isoformat()}, {FALLBACK_REGION} figures",
+        )
+
+
+FALLBACK_REGION = "us-east-1"
+"""The Region whose figures stand in where the snapshot has no table."""
+
+SNAPSHOT_FILE = "price_snapshot.json"
+
+
+def _price(value: Mapping[str, Any]) -> Price:
+    return Price(
+        usd=Decimal(value["usd"]),
+        per=int(value["per"]),
+        unit=value["unit"],
+        source=value["source"],
+        sku=value.get("sku"),
+    )
+
+
+@functools.cache
+def snapshot() -> PriceSnapshot:
+    """The committed snapshot (``handlers/domain/price_snapshot.json``), read once."""
+    text = resources.files(__package__).joinpath(SNAPSHOT_FILE).read_text(encoding="utf-8")
+    return PriceSnapshot.from_document(json.loads(text))
 
 
 def price_table(region: str) -> PriceTable:
-    """The price table of a region.
+    """The snapshot's price table of a Region; every Region gets one (see ``PriceSnapshot``)."""
+    return snapshot().table(region)
 
-    Raises:
-        PriceTableError: no cited figures for that region (prices differ between regions).
-    """
-    try:
-        return PRICE_TABLES[region]
-    except KeyError as exc:
-        raise PriceTableError(
-            f"no cited prices for region {region!r}: the cost model covers "
-            f"{', '.join(PRICE_TABLES)} only; add a dated table with sources to "
-            "handlers/domain/cost.py"
-        ) from exc
+
+US_EAST_1 = price_table("us-east-1")
+"""The us-east-1 table, the reference Region of the examples and the tests."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +403,9 @@ def workflow_cost(usage: Usage, prices: PriceTable) -> CostBreakdown:
     add(orchestration, "durable operations", usage.durable_operations, prices.durable_operation)
     written_gb = Decimal(usage.durable_bytes_written) / GB
     add(orchestration, "durable data written", written_gb, prices.durable_gb_written)
-    retained = written_gb * usage.durable_retention_days * 24 / HOURS_PER_MONTH
+    # Kept while the execution runs (a review may wait for days) and for the retention after.
+    retained_days = usage.durable_execution_days + usage.durable_retention_days
+    retained = written_gb * retained_days / RETENTION_MONTH_DAYS
     add(orchestration, "durable data retained", retained, prices.durable_gb_month_retained)
     add(Component.COMPUTE, "Lambda requests", usage.lambda_requests, prices.lambda_request)
     add(

@@ -174,15 +174,26 @@ def run_program(
     packaging.DEFAULT_BUILD_DIR = build_dir
 
     class Monitor(pulumi_mocks.MockMonitor):
-        """Also remembers each resource's parent, for the parenting checks."""
+        """Also remembers each resource's parent, dependencies and custom timeouts.
+
+        Dependencies are what Pulumi orders operations by: the URNs the resource's inputs
+        came from (outputs of other resources) plus its ``depends_on``.
+        """
 
         def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
             super().__init__(mocks)
             self.parents: dict[str, str] = {}
+            self.dependencies: dict[str, list[str]] = {}
+            self.delete_timeouts: dict[str, str] = {}
 
         def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
             response = super().RegisterResource(request)
             self.parents[response.urn] = request.parent
+            urns = set(request.dependencies)
+            for property_urns in request.propertyDependencies.values():
+                urns.update(property_urns.urns)
+            self.dependencies[response.urn] = sorted(urns)
+            self.delete_timeouts[response.urn] = request.customTimeouts.delete
             return response
 
     region = config.get("aws:region", "us-east-1")
@@ -205,6 +216,8 @@ def run_program(
             "type": urn.split("::")[2].split("$")[-1],
             "name": urn.split("::")[3],
             "parent": monitor.parents.get(urn, ""),
+            "dependencies": monitor.dependencies.get(urn, []),
+            "delete_timeout": monitor.delete_timeouts.get(urn, ""),
             "state": registration.state,
         }
         for urn, registration in monitor.resources.items()

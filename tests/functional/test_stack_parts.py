@@ -83,8 +83,8 @@ def test_durable_function_may_do_what_every_task_does_and_nothing_more() -> None
 def test_durable_timeout_covers_six_agents_with_their_retries_and_the_extract() -> None:
     for agent in ("discogs", "bedrock"):
         longest = max(timeouts.extract_seconds(), timeouts.price_agents_with_retries_seconds(agent))
-        assert timeouts.durable_timeout(agent) == min(900, int(-(-longest // 1)))
-    assert timeouts.durable_timeout("discogs") > timeouts.price_agents_with_retries_seconds(
+        assert timeouts.durable_timeout(agent) == int(-(-longest // 1)) <= 900
+    assert timeouts.durable_timeout("discogs") >= timeouts.price_agents_with_retries_seconds(
         "discogs"
     )
     assert timeouts.price_timeout("bedrock") > timeouts.price_timeout("discogs")

@@ -69,8 +69,8 @@ def test_durable_workflow_cost_by_hand() -> None:
     assert items["durable operations"] == D(13) * D("8.00") / 1_000_000  # 0.000104
     # 10 MiB = 10/1024 GB = 0.009765625 GB, at $0.25 per GB written
     assert items["durable data written"] == D("0.009765625") * D("0.25")
-    # kept 7 days: 0.009765625 GB x 168 h / 730 h per month = 0.0022474315... GB-months x $0.15
-    assert items["durable data retained"] == D("0.009765625") * 7 * 24 / 730 * D("0.15")
+    # an execution of no measurable length, kept 7 days: 0.009765625 GB x 7 / 30 GB-months
+    assert items["durable data retained"] == D("0.009765625") * 7 / 30 * D("0.15")
     # x86 duration: 3.369 GB-s x 0.0000166667
     assert items["Lambda duration"] == D("3.369") * D("0.0000166667")
 
@@ -115,14 +115,18 @@ def test_unknown_model_is_refused() -> None:
         workflow_cost(usage, US_EAST_1)
 
 
-def test_region_without_cited_prices_is_refused() -> None:
+def test_region_without_a_table_gets_labelled_us_east_1_figures() -> None:
     assert price_table("us-east-1") is US_EAST_1
-    with pytest.raises(PriceTableError, match="eu-west-1"):
-        price_table("eu-west-1")
+    paris = price_table("eu-west-3")
+    assert paris.lambda_request.usd == US_EAST_1.lambda_request.usd
+    assert "us-east-1 figure used for eu-west-3" in paris.lambda_request.source
+    # AWS publishes Step Functions prices per Region: Paris has its own.
+    assert paris.state_transition.usd == D("0.0297")
+    assert "used for" not in paris.state_transition.source
 
 
 def test_every_price_has_a_source_and_a_date() -> None:
-    assert US_EAST_1.as_of == date(2026, 11, 27)
+    assert US_EAST_1.as_of == date(2026, 12, 3)
     for name, price in US_EAST_1.sources():
         assert price.source.startswith("https://"), name
         assert price.usd > 0, name
