@@ -9,12 +9,15 @@ from __future__ import annotations
 import pulumi
 
 from handlers.domain.events import UPLOAD_PREFIX
+from handlers.domain.tenant import Pattern
 from stack.artifact import LambdaArtifact, LambdaArtifactArgs
+from stack.collector import MetricsCollector, MetricsCollectorArgs
 from stack.config import load_config
 from stack.durable import DurableWorkflow, DurableWorkflowArgs
 from stack.events import UploadTrigger, UploadTriggerArgs
 from stack.functions import FunctionDefaults
 from stack.observability import Observability, ObservabilityArgs
+from stack.reviewer import ReviewerAccess, ReviewerAccessArgs
 from stack.secrets import PricingSecret, PricingSecretArgs
 from stack.step_functions import StepFunctionsWorkflow, StepFunctionsWorkflowArgs
 from stack.storage import Storage, StorageArgs
@@ -73,6 +76,18 @@ UploadTrigger(
         durable_alias_arn=durable.alias_arn,
     ),
 )
+MetricsCollector(
+    "collector",
+    MetricsCollectorArgs(
+        functions=functions,
+        state_machine_arn=step_functions.state_machine_arn,
+        durable_function_arn=durable.function_arn,
+        log_groups={
+            Pattern.STEP_FUNCTIONS: [f.log_group_name for f in step_functions.task_functions],
+            Pattern.DURABLE: [durable.log_group_name],
+        },
+    ),
+)
 observability = Observability(
     "observability",
     ObservabilityArgs(
@@ -82,6 +97,17 @@ observability = Observability(
         alarm_email=config.alarm_email,
     ),
 )
+reviewer = ReviewerAccess(
+    "reviewer",
+    ReviewerAccessArgs(
+        table_arn=storage.table_arn,
+        uploads_bucket_arn=storage.bucket_arn,
+        upload_prefix=UPLOAD_PREFIX,
+        state_machine_arn=step_functions.state_machine_arn,
+        durable_function_arn=durable.function_arn,
+        task_function_arns=[function.arn for function in step_functions.task_functions],
+    ),
+)
 
 pulumi.export("bucketName", storage.bucket_name)
 pulumi.export("tableName", storage.table_name)
@@ -89,3 +115,4 @@ pulumi.export("stateMachineArn", step_functions.state_machine_arn)
 pulumi.export("durableFunctionArn", durable.alias_arn)
 pulumi.export("region", config.region)
 pulumi.export("dashboardUrl", observability.dashboard_url)
+pulumi.export("reviewerPolicyArn", reviewer.policy_arn)

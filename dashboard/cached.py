@@ -13,8 +13,8 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import data
-from handlers.domain.models import WorkflowStatus
+from dashboard import cloudwatch, data
+from handlers.domain.models import FINAL_STATUSES, WorkflowStatus
 from handlers.domain.policy import (
     DASHBOARD_CACHE_TTL_SECONDS,
     DASHBOARD_LISTING_LIMIT,
@@ -121,3 +121,26 @@ def recent_outcomes() -> list[data.Outcomes]:
 def upload_timelines(upload_id: str, execution_ids: dict[Pattern, str]) -> data.UploadTimelines:
     """Both executions of one upload on a shared time axis."""
     return data.upload_timelines(backend(), upload_id, execution_ids)
+
+
+@st.cache_data(ttl=DASHBOARD_METRICS_TTL_SECONDS, show_spinner="Reading stored costs...")
+def finished_costs() -> list[data.WorkflowCost]:
+    """Stored costs of the newest finished workflows of both patterns, whatever their end."""
+    finished = [
+        summary
+        for pattern in data.PATTERNS
+        for status in sorted(FINAL_STATUSES)
+        for summary in uploads(pattern, status)
+    ]
+    return data.workflow_costs(backend(), finished)
+
+
+@st.cache_data(ttl=DASHBOARD_METRICS_TTL_SECONDS, show_spinner="Reading CloudWatch...")
+def cloudwatch_readings(window: str) -> cloudwatch.Readings:
+    """Both namespaces over the named window (percentiles only where CloudWatch computes them)."""
+    found = backend()
+    return cloudwatch.read(
+        found.deps.client("cloudwatch"),
+        cloudwatch.WINDOWS[window],
+        percentiles=not found.target.is_local,
+    )

@@ -13,17 +13,18 @@ from typing import Any, TypeAlias
 
 import altair as alt
 
+from dashboard.cloudwatch import SERIES, SUCCESS_RATE, Readings
 from dashboard.data import (
     BILLED_UNIT,
-    COST_COMPONENTS,
     PATTERNS,
-    SHARED_COST_COMPONENTS,
     SUPPORTING_STEPS,
     ExecutionMetrics,
     Outcomes,
     TimelineBar,
+    WorkflowCost,
     step_name_label,
 )
+from handlers.domain.cost import SHARED_COMPONENTS, Component
 from handlers.domain.names import Step
 from handlers.domain.tenant import Pattern
 
@@ -40,7 +41,7 @@ COST_COLOURS: dict[str, str] = {
     "vision": "#A1887F",
     "storage": "#BCAAA4",
 }
-"""Shared components (vision, storage) in muted browns, apart from the patterns' own costs."""
+"""Shared components (vision, storage, other) in muted tones, apart from the patterns' own."""
 
 STEP_COLOURS: dict[str, str] = {
     Step.EXTRACT.value: "#4C78A8",
@@ -301,28 +302,30 @@ def billed_units_chart(measured: Sequence[ExecutionMetrics]) -> Figure:
     return alt.layer(bars, labels).properties(height=SMALL_CHART_HEIGHT)
 
 
-def cost_chart(measured: Sequence[ExecutionMetrics]) -> Figure:
+def cost_chart(costs: Sequence[WorkflowCost]) -> Figure:
     """Mean USD per workflow, stacked by component; shared components drawn apart in muted tones.
 
-    Only executions that stored a cost breakdown count: nothing is estimated here.
+    Only workflows that stored a cost breakdown count: nothing is estimated here. Which
+    components are shared is ``handlers.domain.cost``'s decision, not the chart's.
     """
-    costs: dict[tuple[Pattern, str], list[float]] = defaultdict(list)
-    for m in measured:
-        for component, usd in (m.cost or {}).items():
-            costs[(m.pattern, component)].append(usd)
+    per_pattern: dict[Pattern, list[WorkflowCost]] = defaultdict(list)
+    for cost in costs:
+        per_pattern[cost.pattern].append(cost)
     rows = [
         {
             "pattern": pattern.label,
-            "component": component,
-            "usd": mean(values),
-            "kind": "shared" if component in SHARED_COST_COMPONENTS else "orchestrator's own",
+            "component": component.value,
+            "usd": mean(cost.components.get(component.value, 0.0) for cost in found),
+            "kind": "shared" if component in SHARED_COMPONENTS else "orchestrator's own",
+            "workflows": len(found),
         }
-        for (pattern, component), values in costs.items()
+        for pattern, found in per_pattern.items()
+        for component in Component
+        if any(cost.components.get(component.value) for cost in found)
     ]
-    components = [c for c in COST_COMPONENTS if any(row["component"] == c for row in rows)]
-    components += sorted({str(row["component"]) for row in rows} - set(components))
+    components = [c.value for c in Component if any(row["component"] == c.value for row in rows)]
     return (
-        _bars(rows, "Cost per workflow (mean USD, stored by the executions)")
+        _bars(rows, "Cost per workflow (mean USD, stored by each finished workflow)")
         .encode(
             x=alt.X("sum(usd):Q", title="USD per workflow"),
             y=_pattern_axis(),
@@ -332,7 +335,7 @@ def cost_chart(measured: Sequence[ExecutionMetrics]) -> Figure:
                 sort=components,
                 scale=alt.Scale(
                     domain=components,
-                    range=[COST_COLOURS.get(c, "#B0BEC5") for c in components],
+                    range=[COST_COLOURS[c] for c in components],
                 ),
                 legend=alt.Legend(orient="bottom"),
             ),
@@ -341,7 +344,38 @@ def cost_chart(measured: Sequence[ExecutionMetrics]) -> Figure:
                 alt.Tooltip("component:N"),
                 alt.Tooltip("kind:N", title="paid by"),
                 alt.Tooltip("usd:Q", title="USD", format=".6f"),
+                alt.Tooltip("workflows:Q", title="workflows"),
             ],
         )
         .properties(height=SMALL_CHART_HEIGHT)
     )
+
+
+def cloudwatch_chart(readings: Readings, key: str) -> Figure:
+    """One CloudWatch figure over the window, both patterns as lines on the window's time axis.
+
+    Every chart of a window shares the x domain (its start to its end), so they line up.
+    """
+    series = next((s for s in (*SERIES, SUCCESS_RATE) if s.key == key), None)
+    if series is None:
+        raise ValueError(f"unknown CloudWatch figure {key!r}")
+    rows = [
+        {"pattern": p.pattern.label, "at": p.at.isoformat(), "value": p.value}
+        for p in readings.of(key)
+    ]
+    y_scale = alt.Scale(domain=[0, 1]) if key == SUCCESS_RATE.key else alt.Scale(zero=True)
+    x = alt.X(
+        "at:T",
+        title=None,
+        scale=alt.Scale(domain=[readings.start.isoformat(), readings.end.isoformat()]),
+    )
+    y = alt.Y("value:Q", title=series.unit, scale=y_scale)
+    base = alt.Chart(_data(rows), title=series.title)
+    tooltip = [
+        alt.Tooltip("pattern:N", title="Orchestrator"),
+        alt.Tooltip("at:T", title="interval", format="%Y-%m-%d %H:%M"),
+        alt.Tooltip("value:Q", title=series.unit, format=".4g"),
+    ]
+    lines = base.mark_line().encode(x=x, y=y, color=_pattern_colour(None))
+    points = base.mark_point(filled=True).encode(x=x, y=y, color=_pattern_colour(), tooltip=tooltip)
+    return alt.layer(lines, points).properties(height=SMALL_CHART_HEIGHT)

@@ -40,9 +40,6 @@ from handlers.wiring import Dependencies
 
 PATTERNS: tuple[Pattern, ...] = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 BILLED_UNIT = {Pattern.STEP_FUNCTIONS: "state transitions", Pattern.DURABLE: "durable operations"}
-COST_COMPONENTS: tuple[str, ...] = ("orchestration", "compute", "vision", "storage", "other")
-SHARED_COST_COMPONENTS = frozenset({"vision", "storage"})
-"""Both patterns pay these the same (same model, same table and bucket): shown apart."""
 
 SUPPORTING_STEPS: tuple[str, ...] = (RECORD_TIMEOUT, RECORD_REJECTION, RECORD_FAILURE)
 
@@ -78,8 +75,9 @@ def connect(session: boto3.session.Session | None = None) -> Backend:
 def history_reader(deps: Dependencies) -> TimelineReader:
     """Read timelines from the orchestrators; a history that is gone reads as None.
 
-    Histories expire (the durable service keeps them for days) and the local cloud forgets
-    them when it stops, while the table remembers the executions: neither is an error here.
+    Histories expire (the durable service keeps them for days) and the local cloud keeps no
+    Step Functions history across a restart, while the table remembers the executions: neither
+    is an error here.
     """
 
     def read(pattern: Pattern, execution_arn: str) -> Timeline | None:
@@ -620,3 +618,59 @@ def places(target: Target, upload_prefix: str) -> list[Place]:
             if name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA")
         ),
     ]
+
+
+# --- cost per workflow -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkflowCost:
+    """What one finished workflow cost, as the collector stored it in its METRICS item.
+
+    Attributes:
+        status: how the workflow ended (completed, rejected or failed).
+        components: USD per component of ``handlers.domain.cost.Component``.
+        orchestration_usd: what depends on the orchestrator (orchestration and compute).
+        shared_usd: what both pay alike (vision, storage, other).
+        total_usd: everything.
+    """
+
+    pattern: Pattern
+    upload_id: str
+    status: WorkflowStatus
+    components: dict[str, float]
+    orchestration_usd: float
+    shared_usd: float
+    total_usd: float
+
+
+def workflow_costs(backend: Backend, finished: Sequence[UploadSummary]) -> list[WorkflowCost]:
+    """The stored cost of each finished workflow given, in the order given.
+
+    One BatchGetItem per hundred uploads and pattern; a workflow whose METRICS item holds no
+    cost yet (the collector has not run) is left out, never estimated.
+    """
+    stored: dict[tuple[Pattern, str], Mapping[str, Any]] = {}
+    for pattern in PATTERNS:
+        ids = [summary.upload_id for summary in finished if summary.pattern is pattern]
+        if ids:
+            found = backend.deps.repo.get_metrics(pattern, ids)
+            stored |= {(pattern, upload_id): item for upload_id, item in found.items()}
+    costs = []
+    for summary in finished:
+        metrics = stored.get((summary.pattern, summary.upload_id), {})
+        total = _number(metrics.get("cost_total_usd"))
+        if total is None:
+            continue
+        costs.append(
+            WorkflowCost(
+                pattern=summary.pattern,
+                upload_id=summary.upload_id,
+                status=summary.status,
+                components=_numbers(metrics.get("cost")),
+                orchestration_usd=_number(metrics.get("cost_orchestration_usd")) or 0.0,
+                shared_usd=_number(metrics.get("cost_shared_usd")) or 0.0,
+                total_usd=total,
+            )
+        )
+    return costs

@@ -46,6 +46,7 @@ from aws_durable_execution_sdk_python.retries import (
 )
 from aws_durable_execution_sdk_python.types import WaitForCallbackContext
 
+from handlers.adapters.powertools import correlate, logger
 from handlers.domain.errors import (
     DuplicateUploadError,
     InvalidImageError,
@@ -90,7 +91,7 @@ from handlers.domain.workflow import (
     request_review,
     store_results,
 )
-from handlers.wiring import Dependencies, dependencies
+from handlers.wiring import Dependencies, dependencies, lambda_handler
 
 PATTERN = Pattern.DURABLE
 DUPLICATE = "DUPLICATE"
@@ -100,8 +101,15 @@ _REFUSED_UPLOAD_ERRORS = frozenset({InvalidImageError.__name__, InvalidUploadErr
 
 
 @durable_execution
+@lambda_handler(PATTERN)
 def handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
-    """Lambda entry point: the S3 "Object Created" event in, a small JSON summary out."""
+    """Lambda entry point: the S3 "Object Created" event in, a small JSON summary out.
+
+    Powertools sits inside ``@durable_execution`` and reads the Lambda context from the durable
+    one; ``context.logger`` writes through the same Powertools logger and, unlike it, stays
+    silent while the SDK replays operations that already ran.
+    """
+    context.set_logger(logger)
     return register_album(event, context, dependencies())
 
 
@@ -130,6 +138,7 @@ def register_album(
         }
     upload_id = upload.upload_id
     execution_id = context.execution_context.durable_execution_arn
+    correlate(upload_id, PATTERN, execution_id, step="register-album")
     try:
         extracted = ExtractResult.model_validate(
             context.step(
@@ -139,6 +148,7 @@ def register_album(
             )
         )
         review = _review(context, extracted, deps)
+        context.logger.info("review closed", extra={"outcome": review.outcome.value})
         if review.outcome is ReviewState.REJECTED:
             context.step(
                 rejection_step(upload_id, review, deps),
@@ -161,6 +171,7 @@ def register_album(
         summary: dict[str, Any] = context.step(
             store_step(request, deps), name=Step.STORE, config=_retrying(STORE_RETRY)
         )
+        context.logger.info("workflow completed", extra={"status": summary.get("status")})
         return summary
     except StepError as error:
         # Only extract-albums refuses an upload; it already stored REJECTED for a bad one.

@@ -1,8 +1,9 @@
 """The Lambda task handlers the Step Functions state machine invokes, one per task state.
 
-Each parses its input, calls the shared domain step with adapters from ``dependencies()`` and
-returns JSON; the ASL decides everything else (retries, timeouts, branching). An exception's
-class name is the error name the ASL's Retry and Catch match. Imports no orchestrator SDK.
+Each parses its input, tags its log lines with the workflow (``correlate``), calls the shared
+domain step with adapters from ``dependencies()`` and returns JSON; the ASL decides everything
+else (retries, timeouts, branching). An exception's class name is the error name the ASL's Retry
+and Catch match. ``lambda_handler`` adds Powertools (JSON logs, EMF). Imports no orchestrator SDK.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from handlers.adapters.powertools import correlate
 from handlers.domain import workflow
 from handlers.domain.errors import InvalidUploadError
 from handlers.domain.events import parse_upload_event
@@ -22,8 +24,9 @@ from handlers.domain.models import (
     StoreRequest,
     Strict,
 )
+from handlers.domain.names import RECORD_FAILURE, RECORD_REJECTION, RECORD_TIMEOUT, Step
 from handlers.domain.tenant import Pattern
-from handlers.wiring import dependencies
+from handlers.wiring import dependencies, lambda_handler
 
 SF = Pattern.STEP_FUNCTIONS
 
@@ -40,6 +43,7 @@ class ReviewRequestInput(Strict):
 
     upload_id: str
     token: str
+    execution_id: str
     albums: SixAlbums
     timeout_seconds: int
 
@@ -48,6 +52,7 @@ class ReviewTimeoutInput(Strict):
     """The upload whose review timed out and the extracted albums to go on with."""
 
     upload_id: str
+    execution_id: str
     albums: SixAlbums
 
 
@@ -55,6 +60,7 @@ class RejectionInput(Strict):
     """The upload and the person's rejection."""
 
     upload_id: str
+    execution_id: str
     review: ReviewResult
 
 
@@ -75,6 +81,7 @@ class FailedState(BaseModel):
     failure: CaughtError
 
 
+@lambda_handler(SF)
 def extract_albums(event: dict[str, Any], context: object) -> dict[str, Any]:
     """``extract-albums``: an ``ExtractResult``, plus the review timeout the ASL waits for.
 
@@ -83,10 +90,12 @@ def extract_albums(event: dict[str, Any], context: object) -> dict[str, Any]:
     expiry stored for the dashboard.
     """
     request = ExtractInput.model_validate(event)
+    upload = parse_upload_event(request.event)
+    correlate(upload.upload_id, SF, request.execution_id, step=Step.EXTRACT)
     deps = dependencies()
     result = workflow.extract_albums(
         SF,
-        parse_upload_event(request.event),
+        upload,
         request.execution_id,
         images=deps.images,
         recognizer=deps.recognizer,
@@ -99,9 +108,11 @@ def extract_albums(event: dict[str, Any], context: object) -> dict[str, Any]:
     return result.model_dump(mode="json") | {"review_timeout_seconds": timeout}
 
 
+@lambda_handler(SF)
 def request_review(event: dict[str, Any], context: object) -> None:
     """``review-years``: store the task token; the state machine then waits for a person."""
     request = ReviewRequestInput.model_validate(event)
+    correlate(request.upload_id, SF, request.execution_id, step=Step.REVIEW)
     deps = dependencies()
     workflow.request_review(
         SF,
@@ -114,9 +125,11 @@ def request_review(event: dict[str, Any], context: object) -> None:
     )
 
 
+@lambda_handler(SF)
 def record_review_timeout(event: dict[str, Any], context: object) -> dict[str, Any]:
     """``record-review-timeout``: a ``ReviewResult`` (TIMED_OUT) with the extracted albums."""
     request = ReviewTimeoutInput.model_validate(event)
+    correlate(request.upload_id, SF, request.execution_id, step=RECORD_TIMEOUT)
     deps = dependencies()
     result = workflow.record_review_timeout(
         SF, request.upload_id, request.albums, repo=deps.repo, clock=deps.clock
@@ -124,31 +137,36 @@ def record_review_timeout(event: dict[str, Any], context: object) -> dict[str, A
     return result.model_dump(mode="json")
 
 
+@lambda_handler(SF)
 def record_rejection(event: dict[str, Any], context: object) -> None:
     """``record-rejection``: the upload ends ``REJECTED`` with the reviewer's comment."""
     request = RejectionInput.model_validate(event)
+    correlate(request.upload_id, SF, request.execution_id, step=RECORD_REJECTION)
     deps = dependencies()
     workflow.record_rejection(
         SF, request.upload_id, request.review, repo=deps.repo, clock=deps.clock
     )
 
 
+@lambda_handler(SF)
 def price_album(event: dict[str, Any], context: object) -> dict[str, Any]:
     """``price-album``: one Map iteration, a ``PriceRequest`` in and a ``PriceEstimate`` out."""
-    estimate = workflow.price_album(
-        PriceRequest.model_validate(event), pricing=dependencies().pricing
-    )
+    request = PriceRequest.model_validate(event)
+    correlate(request.upload_id, SF, step=Step.PRICE)
+    estimate = workflow.price_album(request, pricing=dependencies().pricing)
     return estimate.model_dump(mode="json")
 
 
+@lambda_handler(SF)
 def store_results(event: dict[str, Any], context: object) -> dict[str, object]:
     """``store-results``: a ``StoreRequest`` in, the summary (the execution's output) out."""
+    request = StoreRequest.model_validate(event)
+    correlate(request.upload_id, SF, request.execution_id, step=Step.STORE)
     deps = dependencies()
-    return workflow.store_results(
-        StoreRequest.model_validate(event), repo=deps.repo, metrics=deps.metrics, clock=deps.clock
-    )
+    return workflow.store_results(request, repo=deps.repo, metrics=deps.metrics, clock=deps.clock)
 
 
+@lambda_handler(SF)
 def record_failure(event: dict[str, Any], context: object) -> dict[str, str]:
     """``record-failure``: store ``FAILED``; return the error with a cause a person can read.
 
@@ -157,10 +175,12 @@ def record_failure(event: dict[str, Any], context: object) -> dict[str, str]:
     """
     failure = FailedState.model_validate(event).failure
     message = _error_message(failure.cause)
+    upload_id = _upload_id(event)
+    correlate(upload_id, SF, step=RECORD_FAILURE)
     deps = dependencies()
     workflow.record_failure(
         SF,
-        _upload_id(event),
+        upload_id,
         failure.error,
         message,
         repo=deps.repo,

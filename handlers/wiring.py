@@ -2,22 +2,27 @@
 
 Handlers ask ``dependencies()`` for what they need; each adapter is built on first use (a
 price handler never loads a recognizer) and reused across warm invocations. Tests and the
-local cloud install their own set with ``use``.
+local cloud install their own set with ``use``. ``lambda_handler`` puts Powertools around every
+Lambda entry point.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 from botocore.config import Config
 
 from handlers.adapters.clock import SystemClock
+from handlers.adapters.cold_starts import ColdStartReader, cold_start_config
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
-from handlers.adapters.metrics import CloudWatchMetricsSink, EmfMetricsSink, NullMetricsSink
+from handlers.adapters.metrics import CloudWatchMetricsSink, NullMetricsSink, PowertoolsMetricsSink
+from handlers.adapters.powertools import METRICS, logger
 from handlers.adapters.review_inbox import OrchestratorReviewInbox
 from handlers.adapters.s3_images import S3ImageStore
 from handlers.config import Settings
@@ -30,11 +35,18 @@ from handlers.domain.ports import (
     Recognizer,
     ReviewInbox,
 )
+from handlers.domain.tenant import Pattern
+
+if TYPE_CHECKING:
+    from handlers.adapters.metrics_collector import MetricsCollector
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Callable[..., Any])
 
-AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=5)
-"""SDK-level retries for AWS calls (three attempts in all); workflow retries live in the policy."""
+AWS_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=5)
+"""botocore's standard retry mode, one quick retry inside the request (two attempts in all):
+past that the adapter raises ``TransientError`` and the orchestrator retries the step, as
+``handlers.domain.policy`` says."""
 
 
 class Dependencies:
@@ -52,9 +64,13 @@ class Dependencies:
         metrics: MetricsSink | None = None,
         clock: Clock | None = None,
         inbox: ReviewInbox | None = None,
+        collector: MetricsCollector | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self._session = session
+        # Read once, like ``settings``: the collector's cold-start sources (see ``collector``).
+        self._environ = dict(os.environ if environ is None else environ)
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {
             name: value
@@ -66,6 +82,7 @@ class Dependencies:
                 "metrics": metrics,
                 "clock": clock,
                 "inbox": inbox,
+                "collector": collector,
             }.items()
             if value is not None
         }
@@ -131,6 +148,39 @@ class Dependencies:
             lambda: OrchestratorReviewInbox(self.client("stepfunctions"), self.client("lambda")),
         )
 
+    @property
+    def collector(self) -> MetricsCollector:
+        """Measures finished workflows (the collector Lambda's one adapter).
+
+        Cold starts are read from the log groups ``COLD_START_LOG_GROUPS`` names (the stack and
+        the local cloud's worker functions set it); without it they are stored "not measured".
+        """
+        return self._get("collector", self._build_collector)
+
+    def _build_collector(self) -> MetricsCollector:
+        # Imported on first use: the cost model and histories are the collector's alone, and
+        # every workflow function would pay for them at its cold start.
+        from handlers.adapters.metrics_collector import MetricsCollector  # noqa: PLC0415
+
+        config = cold_start_config(self._environ)
+        reader = (
+            ColdStartReader(
+                self.client("logs"),
+                config.log_groups,
+                config.source,
+                report_wait_seconds=config.report_wait_seconds,
+            )
+            if config.log_groups
+            else None
+        )
+        return MetricsCollector.from_clients(
+            self.client,
+            self.settings,
+            self.clock,
+            region=self.session.region_name or "us-east-1",
+            cold_starts=reader,
+        )
+
     def _build_recognizer(self) -> Recognizer:
         # Imported on first use: image libraries cost cold-start time the price tasks never need.
         from handlers.adapters.recognition import build_recognizer  # noqa: PLC0415
@@ -148,7 +198,7 @@ class Dependencies:
         if mode == "api":
             return CloudWatchMetricsSink(self.client("cloudwatch"))
         if mode == "emf":
-            return EmfMetricsSink()
+            return PowertoolsMetricsSink()
         return NullMetricsSink()
 
 
@@ -176,3 +226,38 @@ def use(deps: Dependencies) -> Iterator[Dependencies]:
     finally:
         with _current_lock:
             _current = previous
+
+
+def lambda_handler(pattern: Pattern | None) -> Callable[[H], H]:
+    """Powertools around a Lambda entry point: JSON logs with the Lambda context, and EMF metrics.
+
+    Every invocation starts with a clean set of log keys plus Powertools' ``cold_start`` and
+    ``function_request_id`` (``inject_lambda_context``). Where metrics go out as EMF (in Lambda),
+    ``log_metrics`` writes the pattern's counts when the invocation ends and adds Powertools'
+    ``ColdStart`` metric for the function. With ``METRICS_MODE`` ``api`` or ``off`` (the local
+    cloud, tests) the counts go through the other sinks and no EMF line is written: nothing
+    would read it. A durable handler puts this inside ``@durable_execution``: Powertools reads
+    the Lambda context from the durable context.
+
+    Args:
+        pattern: the namespace the function's metrics go to; None for a function that
+            publishes no workflow metrics (the collector).
+    """
+
+    def decorate(handler: H) -> H:
+        logged = logger.inject_lambda_context(handler, clear_state=True)
+        measured = (
+            METRICS[pattern].log_metrics(logged, capture_cold_start_metric=True)
+            if pattern is not None
+            else logged
+        )
+
+        @functools.wraps(handler)
+        def run(event: Any, context: Any) -> Any:
+            if pattern is not None and dependencies().settings.metrics_mode == "emf":
+                return measured(event, context)
+            return logged(event, context)
+
+        return cast("H", run)
+
+    return decorate

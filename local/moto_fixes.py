@@ -6,11 +6,13 @@ code never imports this module.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from moto.cloudwatch.models import CloudWatchBackend
 from moto.core.model_instances import model_data
 from moto.dynamodb.responses import DynamoHandler
 from moto.stepfunctions.parser.asl.eval.callback.callback import (
@@ -99,3 +101,48 @@ def single_use_task_tokens() -> Iterator[None]:
         yield
     finally:
         CallbackPoolManager.notify = original  # type: ignore[method-assign]
+
+
+_METRIC_QUERIES = threading.Lock()
+
+
+def _metrics_of(backend: CloudWatchBackend, namespace: str) -> list[Any]:
+    return [d for d in CloudWatchBackend.get_all_metrics(backend) if d.namespace == namespace]
+
+
+@contextmanager
+def namespaced_metric_queries() -> Iterator[None]:
+    """Keep each ``GetMetricData`` query to its own namespace until the block ends.
+
+    CloudWatch matches a ``MetricStat`` on namespace, name and dimensions. moto (5.2.5) drops
+    the namespace as soon as the query names dimensions, so the two patterns' namespaces,
+    whose metrics share names and the ``Service`` dimension, would read as one. Each query is
+    answered on its own over the metrics of its namespace only. Patches the backend class, so
+    it covers ``mock_aws`` and a ``ThreadedMotoServer`` in this process alike.
+    """
+    original = CloudWatchBackend.get_metric_data
+
+    def get_metric_data(
+        self: CloudWatchBackend, queries: list[dict[str, Any]], *args: Any, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        for query in queries:
+            namespace = query.get("MetricStat", {}).get("Metric", {}).get("Namespace")
+            if namespace is None:
+                results += original(self, [query], *args, **kwargs)
+                continue
+            with _METRIC_QUERIES:
+                self.get_all_metrics = functools.partial(  # type: ignore[method-assign]
+                    _metrics_of, self, namespace
+                )
+                try:
+                    results += original(self, [query], *args, **kwargs)
+                finally:
+                    del self.get_all_metrics
+        return results
+
+    CloudWatchBackend.get_metric_data = get_metric_data  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        CloudWatchBackend.get_metric_data = original  # type: ignore[method-assign]

@@ -1,10 +1,12 @@
-"""Delivers upload events to both workflows on the local cloud, as the EventBridge rule does on AWS.
+"""Delivers EventBridge events to their targets on the local cloud, as the rules do on AWS.
 
-On AWS the rule has two targets: the state machine and the durable function's alias. moto's
-EventBridge matches the same event pattern but cannot deliver to either target type
-(``NotImplementedError`` inside ``Rule.send_to_targets``), so locally the rule's one target is
-an SQS queue and this router drains it and starts both workflows. The pattern matching is
-moto's; the fan-out is ours, and is the only emulated piece of the trigger path.
+On AWS the upload rule has two targets (the state machine and the durable function's alias) and
+the two status-change rules one (the collector function). moto's EventBridge matches the same
+event patterns but cannot deliver to either target type (``NotImplementedError`` inside
+``Rule.send_to_targets``), so locally each rule's one target is an SQS queue and an
+``EventRouter`` drains it and calls the targets: it starts both workflows for an upload, and
+invokes the collector for a status change (``local.status_events``). The pattern matching is
+moto's; the delivery is ours, and is the only emulated piece of those paths.
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Starter = Callable[[Mapping[str, Any], str], None]
-"""Starts one workflow from an event; the second argument is a unique delivery id."""
+"""Delivers one event to one target; the second argument is a unique delivery id."""
 
 MAX_DELIVERIES = 5
 """A message that failed this often is dropped and logged (AWS would send it to the DLQ)."""
 
 
-class UploadRouter:
-    """Drains the upload queue on a thread and calls every starter for each event."""
+class EventRouter:
+    """Drains a rule's queue on a thread and calls every target (starter) for each event."""
 
     def __init__(
         self,
@@ -37,13 +39,15 @@ class UploadRouter:
         starters: Sequence[Starter],
         *,
         redelivery_seconds: int = 10,
+        name: str = "upload-router",
     ) -> None:
         self._sqs = sqs
+        self._name = name
         self._redelivery_seconds = redelivery_seconds
         self._queue_url = queue_url
         self._starters = tuple(starters)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="upload-router", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.delivered = 0
 
     def start(self) -> None:
@@ -61,7 +65,7 @@ class UploadRouter:
             try:
                 self.drain_once()
             except Exception:
-                logger.exception("upload router: polling the queue failed; retrying")
+                logger.exception("%s: polling the queue failed; retrying", self._name)
                 self._stop.wait(1.0)
 
     def drain_once(self, wait_seconds: int = 1) -> int:
@@ -91,7 +95,7 @@ class UploadRouter:
         try:
             event = json.loads(message["Body"])
         except json.JSONDecodeError:
-            logger.error("upload router: dropping message %s: its body is not JSON", message_id)
+            logger.error("%s: dropping message %s: its body is not JSON", self._name, message_id)
             self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt)
             return False
         failed = 0
@@ -100,11 +104,13 @@ class UploadRouter:
                 start(event, message_id)
             except Exception:
                 failed += 1
-                logger.exception("upload router: starting a workflow for %s failed", message_id)
+                logger.exception("%s: delivering %s failed", self._name, message_id)
         attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
         if failed and attempts < MAX_DELIVERIES:
             return False
         if failed:
-            logger.error("upload router: giving up on %s after %d deliveries", message_id, attempts)
+            logger.error(
+                "%s: giving up on %s after %d deliveries", self._name, message_id, attempts
+            )
         self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=receipt)
         return not failed

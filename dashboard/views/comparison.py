@@ -1,7 +1,8 @@
-"""Comparison: latency, steps, one upload's timeline, success, parallelism, billed units, cost.
+"""Comparison: timings, success, parallelism, billed units, cost, and CloudWatch over a window.
 
 UI only. Numbers come from ``dashboard.cached`` (stored metrics first, else the orchestrators'
-own histories) and charts from ``dashboard.charts``; nothing here computes or estimates.
+own histories; CloudWatch through ``GetMetricData``) and charts from ``dashboard.charts``;
+nothing here computes or estimates.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import cached, charts
+from dashboard.cloudwatch import SERIES, SUCCESS_RATE, WINDOWS, is_percentile
 from dashboard.data import BILLED_UNIT, PATTERNS, ExecutionMetrics, Outcomes, summarize
+from dashboard.summary_view import show_summary
 from handlers.domain.policy import DASHBOARD_LISTING_LIMIT, DASHBOARD_TIMED_EXECUTIONS
 
 
@@ -81,22 +84,63 @@ def _timeline(measured: list[ExecutionMetrics]) -> None:
         st.caption(f"{pattern.label}: its execution history is no longer available.")
 
 
-def _costs(measured: list[ExecutionMetrics]) -> None:
+def _costs() -> None:
     st.subheader("Cost per workflow", anchor=False)
-    priced = [m for m in measured if m.cost]
-    if not priced:
+    costs = cached.finished_costs()
+    if not costs:
         st.info(
-            "Cost: **not measured yet**. Each execution will store its cost breakdown "
-            "(orchestration, compute, vision, storage, other) in its METRICS item once the "
-            "cost model is in place; this chart reads exactly that, and never estimates.",
+            "No finished workflow has stored its cost yet: each one does when its execution "
+            "ends (the collector writes it into the METRICS item).",
             icon=":material/payments:",
         )
         return
-    st.altair_chart(charts.cost_chart(priced), width="stretch")
+    st.altair_chart(charts.cost_chart(costs), width="stretch")
+    rows = []
+    for pattern in PATTERNS:
+        found = [c for c in costs if c.pattern is pattern]
+        if found:
+            rows.append(
+                {
+                    "Orchestrator": pattern.label,
+                    "Workflows": len(found),
+                    "Orchestration + compute (USD)": sum(c.orchestration_usd for c in found)
+                    / len(found),
+                    "Shared (USD)": sum(c.shared_usd for c in found) / len(found),
+                    "Total (USD)": sum(c.total_usd for c in found) / len(found),
+                }
+            )
+    st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(
-        f"From {len(priced)} executions that stored a cost breakdown. Vision and storage are "
-        "shared: both orchestrators pay the same for them."
+        f"Means over {len(costs)} finished workflows (completed, rejected and failed) that "
+        "stored their cost. Vision, storage and other (events, CloudWatch, agent tokens) are "
+        "shared: both orchestrators pay the same for them. Prices are list prices of the "
+        "dated price table; on the local cloud, vision is the offline recognizer and costs "
+        "nothing."
     )
+
+
+def _cloudwatch() -> None:
+    st.subheader("From CloudWatch", anchor=False)
+    window = st.segmented_control(
+        "Window", list(WINDOWS), default="Last day", key="cloudwatch-window"
+    )
+    readings = cached.cloudwatch_readings(window or "Last day")
+    keys = [s.key for s in SERIES if readings.percentiles or not is_percentile(s)]
+    keys.insert(2, SUCCESS_RATE.key)
+    columns = st.columns(3, gap="large")
+    for index, key in enumerate(keys):
+        columns[index % 3].altair_chart(charts.cloudwatch_chart(readings, key), width="stretch")
+    notes = [
+        f"Both namespaces, {readings.window.label.lower()}, one point per "
+        f"{readings.window.period_seconds // 60} minutes (GetMetricData). Completed and "
+        "failed come from the workflows; durations, cost and cold starts from the collector."
+    ]
+    if not readings.percentiles:
+        notes.append(
+            "Active duration p50/p95 are left out here: the local cloud's CloudWatch (moto) "
+            "computes no percentile statistics; on AWS they come from CloudWatch."
+        )
+    st.caption(" ".join(notes))
 
 
 def main() -> None:
@@ -107,6 +151,7 @@ def main() -> None:
         "timed by the orchestrator itself (stored metrics, else its execution history). "
         "Active time excludes the human review."
     )
+    show_summary()
     measured = cached.execution_metrics()
     outcomes = cached.recent_outcomes()
     _headline(measured, outcomes)
@@ -115,6 +160,9 @@ def main() -> None:
             "No completed execution yet: approve a review (or let one time out) and come back.",
             icon=":material/hourglass_empty:",
         )
+        # Rejected and failed workflows have a cost too, and CloudWatch its own record.
+        _costs()
+        _cloudwatch()
         return
     left, right = st.columns(2, gap="large")
     left.altair_chart(
@@ -151,7 +199,8 @@ def main() -> None:
         "What each orchestrator bills for: Step Functions per state transition, durable "
         "functions per operation (priced differently; see the cost section)."
     )
-    _costs(measured)
+    _costs()
+    _cloudwatch()
 
 
 main()

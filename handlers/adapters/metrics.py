@@ -1,52 +1,42 @@
-"""Metrics sinks: CloudWatch embedded metric format in Lambda, PutMetricData on the local cloud.
+"""Metrics sinks: Powertools EMF in Lambda, PutMetricData on the local cloud.
 
-In Lambda, a JSON line on stdout in EMF becomes a metric without an API call (and without
-adding latency); the local cloud has no log pipeline, so there the same numbers go through
-``PutMetricData``. Both write to the pattern's own namespace.
+In Lambda, Powertools' ``Metrics`` writes the workflow's counts as one embedded-metric-format
+document when the invocation ends (``log_metrics`` in ``handlers.wiring.lambda_handler``):
+CloudWatch turns the log line into metrics without an API call or added latency. The local
+cloud has no log pipeline that reads EMF, so there the same names, units and dimension go
+through ``PutMetricData``. Both write to the pattern's own namespace.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.metrics import MetricUnit
+
+from handlers.adapters.powertools import METRICS, SERVICE, SERVICE_DIMENSION
 from handlers.domain.tenant import Pattern
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
-SERVICE_DIMENSION = "Service"
-SERVICE = "albumreg"
+__all__ = [
+    "SERVICE",
+    "SERVICE_DIMENSION",
+    "CloudWatchMetricsSink",
+    "NullMetricsSink",
+    "PowertoolsMetricsSink",
+]
 
 
-class EmfMetricsSink:
-    """Writes one EMF document per call to a stream (stdout in Lambda)."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream
+class PowertoolsMetricsSink:
+    """Adds values to the pattern's Powertools ``Metrics``; ``log_metrics`` flushes them as EMF."""
 
     def emit(self, pattern: Pattern, values: Mapping[str, float]) -> None:
-        """Publish ``values`` under the pattern's namespace with one low-cardinality dimension."""
-        document: dict[str, object] = {
-            "_aws": {
-                "Timestamp": int(time.time() * 1000),
-                "CloudWatchMetrics": [
-                    {
-                        "Namespace": pattern.metric_namespace,
-                        "Dimensions": [[SERVICE_DIMENSION]],
-                        "Metrics": [{"Name": name, "Unit": "Count"} for name in values],
-                    }
-                ],
-            },
-            SERVICE_DIMENSION: SERVICE,
-            **values,
-        }
-        stream = self._stream or sys.stdout
-        stream.write(json.dumps(document) + "\n")
-        stream.flush()
+        """Publish ``values`` (counts) under the pattern's namespace at the invocation's end."""
+        metrics = METRICS[pattern]
+        for name, value in values.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=float(value))
 
 
 class CloudWatchMetricsSink:

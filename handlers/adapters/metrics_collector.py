@@ -2,10 +2,11 @@
 
 Reads the execution history (``GetExecutionHistory`` / ``GetDurableExecutionHistory``) and the
 upload's items, derives timings, usage and cost (``handlers.domain.timeline``, ``usage``,
-``cost``), writes them into the upload's ``METRICS`` item once, and publishes duration and cost
-metrics to the pattern's CloudWatch namespace. Called by ``albumreg bench``, ``albumreg report``,
-``albumreg metrics collect`` and the dashboard, on AWS and locally alike: no Lambda runs it.
-Clients are injected; nothing here imports the CLI, the dashboard or Pulumi.
+``cost``) and the cold starts (``handlers.adapters.cold_starts``), writes them into the upload's
+``METRICS`` item once, and publishes duration and cost metrics to the pattern's CloudWatch
+namespace. The collector Lambda (``handlers.collector``) runs it when an execution ends, on AWS
+and on the local cloud; ``albumreg metrics collect``, ``bench`` and ``report`` call it to catch up
+or recompute. Clients are injected; nothing here imports the CLI, the dashboard or Pulumi.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from handlers.adapters.cold_starts import NOT_MEASURED, ColdStartReader, ColdStarts
 from handlers.adapters.dynamodb import META, METRICS, REVIEW, DynamoDbAlbumRepository, upload_pk
 from handlers.adapters.histories import durable_history, step_functions_history
 from handlers.adapters.metrics import SERVICE, SERVICE_DIMENSION
@@ -32,10 +34,12 @@ from handlers.domain.cost import (
     price_table,
     workflow_cost,
 )
+from handlers.domain.errors import TransientError
 from handlers.domain.models import FINAL_STATUSES
 from handlers.domain.names import Step
 from handlers.domain.policy import DURABLE_RETENTION_DAYS
 from handlers.domain.ports import Clock
+from handlers.domain.status_change import started_upload
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import Timeline, durable_timeline, step_functions_timeline
 from handlers.domain.usage import (
@@ -65,6 +69,7 @@ DURATION_METRICS = {
     "OverheadRatio": ("overhead_ratio", "None"),
     "BilledUnits": ("billed_units", "Count"),
     "CostPerWorkflow": ("cost_total_usd", "None"),
+    "ColdStarts": ("cold_starts", "Count"),
 }
 """Metric name -> (METRICS item key, CloudWatch unit): one series each per namespace."""
 
@@ -112,11 +117,19 @@ COLLECTED_KEYS = frozenset(
         "cost_items",
         "prices_as_of",
         "region",
+        "cold_starts",
+        "init_durations_s",
+        "cold_start_source",
+        "retries",
+        "retry_billed_units",
+        "retry_lambda_invocations",
+        "backoff_seconds",
     }
 )
 """Keys the collector adds to the METRICS item; ``store_results`` owns the others."""
 
 _USD = Decimal("1e-12")
+SECONDS_PER_DAY = 86_400
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -224,6 +237,11 @@ def derive(
         durable_operations=history.billed_units if pattern is Pattern.DURABLE else 0,
         durable_bytes_written=history.checkpoint_bytes,
         durable_retention_days=DURABLE_RETENTION_DAYS if pattern is Pattern.DURABLE else 0,
+        durable_execution_days=(
+            Decimal(str(timeline.total_seconds or 0)) / SECONDS_PER_DAY
+            if pattern is Pattern.DURABLE
+            else Decimal(0)
+        ),
         lambda_requests=history.lambda_requests,
         lambda_gb_seconds=history.gb_seconds(settings.lambda_memory_mb),
         lambda_architecture=settings.lambda_architecture,
@@ -256,8 +274,10 @@ def derive(
         "price_phase_seconds": price_phase.seconds if price_phase else None,
         "slowest_agent_seconds": max(agents) if agents else None,
         "parallel_efficiency": timeline.parallel_efficiency,
-        "billed_units": timeline.billed_units,
+        # The history's count: the timeline's plus durable invocations the service retried.
+        "billed_units": history.billed_units,
         "billed_unit": BILLED_UNIT[pattern],
+        **history.retries.metrics(),
         "work_seconds": history.work_seconds,
         "overhead_seconds": None if active is None else max(0.0, active - history.work_seconds),
         "overhead_ratio": (max(0.0, (active - history.work_seconds) / active) if active else None),
@@ -325,6 +345,8 @@ class MetricsCollector:
         clock: stamps ``collected_at``.
         cloudwatch: where metrics are published; None publishes nothing.
         region: whose prices apply.
+        cold_starts: reads the workflow's cold starts from its functions' logs; None stores
+            "not measured".
     """
 
     def __init__(
@@ -338,6 +360,7 @@ class MetricsCollector:
         clock: Clock,
         cloudwatch: CloudWatchClient | None = None,
         region: str = "us-east-1",
+        cold_starts: ColdStartReader | None = None,
     ) -> None:
         self._dynamodb = dynamodb
         self._table = table_name
@@ -347,6 +370,7 @@ class MetricsCollector:
         self._clock = clock
         self._cloudwatch = cloudwatch
         self._prices = price_table(region)
+        self._cold_starts = cold_starts
 
     @classmethod
     def from_clients(
@@ -357,6 +381,7 @@ class MetricsCollector:
         *,
         region: str = "us-east-1",
         publish: bool = True,
+        cold_starts: ColdStartReader | None = None,
     ) -> MetricsCollector:
         """Build from a client factory, e.g. ``Dependencies.client``."""
         return cls(
@@ -368,6 +393,7 @@ class MetricsCollector:
             clock=clock,
             cloudwatch=client("cloudwatch") if publish else None,
             region=region,
+            cold_starts=cold_starts,
         )
 
     def collect(
@@ -388,9 +414,57 @@ class MetricsCollector:
         meta = _deserialize(items[META]) if META in items else {}
         execution_arn = meta.get("execution_id")
         events = self._history(pattern, str(execution_arn)) if execution_arn else []
+        return self._collect(pattern, upload_id, items, stored, events, force=force)
+
+    def collect_execution(
+        self, pattern: Pattern, execution_arn: str, *, force: bool = False
+    ) -> CollectedMetrics | None:
+        """Collect the workflow one ended execution ran: what a status-change event names.
+
+        The upload comes from the input the history starts with, so one history read serves
+        both. An execution that does not own its upload (a duplicate delivery, which found the
+        upload claimed and ended) has nothing to measure.
+
+        Returns:
+            The metrics, or None when the execution is not the one its upload records. Already
+            collected metrics are returned as stored unless ``force``.
+
+        Raises:
+            TransientError: the history has no end yet (the event can outrun it): try again.
+        """
+        events = self._history(pattern, execution_arn)
+        upload_id = started_upload(pattern, events)
+        if upload_id is None:
+            return None
+        items = self._items(pattern, upload_id)
+        meta = _deserialize(items[META]) if META in items else {}
+        if meta.get("execution_id") != execution_arn:
+            return None
+        stored = _plain(_deserialize(items.get(METRICS, {})))
+        if "collected_at" in stored and not force:
+            return CollectedMetrics(
+                pattern, upload_id, stored, False, breakdown_from_values(pattern, stored)
+            )
+        collected = self._collect(pattern, upload_id, items, stored, events, force=force)
+        if collected is None:
+            raise TransientError(f"the history of {execution_arn} does not show its end yet")
+        return collected
+
+    def _collect(
+        self,
+        pattern: Pattern,
+        upload_id: str,
+        items: dict[str, dict[str, Any]],
+        stored: dict[str, Any],
+        events: list[dict[str, Any]],
+        *,
+        force: bool,
+    ) -> CollectedMetrics | None:
+        """Derive, write once and publish; None while the history has no end."""
         values = derive(pattern, events, items, self._settings, self._prices) if events else None
         if values is None or values["ended_at"] is None:
             return None
+        values |= self._read_cold_starts(pattern, upload_id, values).values()
         values["collected_at"] = self._clock.now().isoformat()
         if not self._write(pattern, upload_id, values, force=force):
             # Another collector wrote first: its values are the ones stored and published.
@@ -414,6 +488,15 @@ class MetricsCollector:
                 if collected is not None:
                     found.append(collected)
         return found
+
+    def _read_cold_starts(
+        self, pattern: Pattern, upload_id: str, values: Mapping[str, Any]
+    ) -> ColdStarts:
+        if self._cold_starts is None:
+            return ColdStarts(None, [], NOT_MEASURED)
+        started = datetime.fromisoformat(str(values["started_at"]))
+        ended = datetime.fromisoformat(str(values["ended_at"]))
+        return self._cold_starts.read(pattern, upload_id, started, ended)
 
     def _items(self, pattern: Pattern, upload_id: str) -> dict[str, dict[str, Any]]:
         """The upload's items by sort key, raw: their sizes are what DynamoDB bills."""

@@ -186,8 +186,97 @@ def test_person_uploads_reviews_and_both_workflows_complete(dashboard) -> None:
         open_page(page, f"{url}/albums?upload={upload_id}", "Albums")
         page.get_by_text("Both orchestrators agree on every slot").wait_for()
         screenshot(page, "albums")
+        # Each workflow recorded its own cost when its execution ended: no command ran.
+        cloud.wait_for(
+            lambda: all(
+                "collected_at" in cloud.repo.get_metrics(p, [upload_id]).get(upload_id, {})
+                for p in Pattern
+            ),
+            what="both METRICS items",
+        )
         open_page(page, f"{url}/comparison", "Comparison")
         page.get_by_role("heading", name="One upload on a shared time axis").wait_for()
         page.locator("[data-testid=stVegaLiteChart]").nth(5).wait_for()
+        page.get_by_role("heading", name="Cost per workflow").wait_for()
+        page.get_by_text("Means over 2 finished workflows").wait_for()
+        page.get_by_role("heading", name="From CloudWatch").wait_for()
+        page.get_by_text("Workflows completed").first.wait_for()
         screenshot(page, "comparison")
         browser.close()
+
+
+FAILURE_TIMEOUT = 150.0
+"""Both workflows fail within seconds; a busy two-core machine may take much longer."""
+
+
+@pytest.fixture
+def failed_upload(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A local cloud in this process whose vision model fails for good, and one upload that
+    failed in both workflows (the scenario extract-failure of ``albumreg bench``)."""
+    from local.cloud import CloudOptions, LocalCloud
+    from local.lambdas.recognition import RecognizerKnobs
+    from local.scenarios import SCENARIOS
+
+    broken = next(s for s in SCENARIOS if s.name == "extract-failure")
+    env_file = tmp_path / "local.env"
+    options = CloudOptions(
+        port_base=0,
+        env_file=env_file,
+        recognition=RecognizerKnobs(wrap=broken.injector(tmp_path)),
+    )
+    with LocalCloud(options) as cloud:
+        deps = cloud.dependencies
+        deps.client("s3").put_object(
+            Bucket=cloud.target.bucket, Key="uploads/broken.jpg", Body=SAMPLE_IMAGE.read_bytes()
+        )
+        deadline = time.monotonic() + FAILURE_TIMEOUT
+        failed: dict[Pattern, str] = {}
+        while len(failed) < len(Pattern) and time.monotonic() < deadline:
+            for pattern in Pattern:
+                for summary in deps.repo.list_uploads(pattern, WorkflowStatus.FAILED, 5):
+                    failed[pattern] = summary.upload_id
+            time.sleep(0.2)
+        assert len(failed) == len(Pattern), "both workflows should have failed"
+        (upload_id,) = set(failed.values())
+        yield env_file, upload_id
+
+
+@pytest.mark.timeout(420)
+def test_person_inspects_a_failed_upload_in_both_orchestrators(failed_upload) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    env_file, upload_id = failed_upload
+    port = free_port()
+    process = subprocess.Popen(
+        [*ALBUMREG, "dashboard", "--env-file", str(env_file), "--server.port", str(port),
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT,
+        env=cli_env(env_file),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, process)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=VIEWPORT)
+            page.set_default_timeout(UI_TIMEOUT_MS)
+
+            # The failed upload is the one the page opens first; both sides show the reason.
+            open_page(page, f"{url}/executions", "Executions")
+            page.get_by_text(upload_id).first.wait_for()
+            reason = page.get_by_text("the vision model returned nothing usable (scenario fault)")
+            expect(reason).to_have_count(2)
+            page.get_by_role("heading", name="Attempts and retries on one time axis").wait_for()
+            page.locator("[data-testid=stVegaLiteChart]").first.wait_for()
+            screenshot(page, "executions")
+            browser.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -71,6 +71,9 @@ STORED_METRICS: dict[Pattern, dict[str, Any]] = {
         "billed_units": 11,
         "parallel_efficiency": Decimal("0.93"),
         "cost": {"orchestration": Decimal("0.000275"), "vision": Decimal("0.0002")},
+        "cost_total_usd": Decimal("0.000475"),
+        "cost_orchestration_usd": Decimal("0.000275"),
+        "cost_shared_usd": Decimal("0.0002"),
     },
     LDF: {
         "active_seconds": Decimal("3.5"),

@@ -36,7 +36,13 @@ from tests.functional.dashboard_world import (
 )
 
 APP = Path(__file__).parents[2] / "dashboard" / "app.py"
-PAGES = ["views/reviews.py", "views/albums.py", "views/comparison.py", "views/upload.py"]
+PAGES = [
+    "views/reviews.py",
+    "views/albums.py",
+    "views/comparison.py",
+    "views/executions.py",
+    "views/upload.py",
+]
 TIMEOUT = 30
 
 
@@ -219,19 +225,19 @@ def test_comparison_draws_stored_costs_and_never_estimates_missing_ones(
 ) -> None:
     at = app.switch_page("views/comparison.py").run()
     assert not any("not measured yet" in i.value for i in at.info)
-    assert any("From 1 executions that stored a cost breakdown" in c.value for c in at.caption)
+    assert any("Means over 1 finished workflows" in c.value for c in at.caption)
 
-    # WHEN the one execution with a stored cost loses it
+    # WHEN the one workflow with a stored cost loses it
     dynamodb.update_item(
         TableName=TABLE,
         Key={"pk": {"S": f"sf#UPLOAD#{world.uploads['stored']}"}, "sk": {"S": "METRICS"}},
-        UpdateExpression="REMOVE #cost",
-        ExpressionAttributeNames={"#cost": "cost"},
+        UpdateExpression="REMOVE #total",
+        ExpressionAttributeNames={"#total": "cost_total_usd"},
     )
     cached.clear_reads()
     at = at.run()
 
-    assert any("not measured yet" in i.value for i in at.info)
+    assert any("No finished workflow has stored its cost yet" in i.value for i in at.info)
 
 
 def test_upload_page_puts_the_photo_and_names_the_upload(app: AppTest, world: World) -> None:
@@ -274,7 +280,7 @@ def test_albums_page_opens_an_upload_from_the_link_and_marks_differences(
     app: AppTest, world: World
 ) -> None:
     at = app.switch_page("views/albums.py").run()
-    assert not any("slots differ" in c.value for c in at.caption)  # nothing opened by default
+    assert at.selectbox[0].value is not None  # the newest upload is open by default
 
     at.query_params["upload"] = world.uploads["stored"]
     at = at.run()

@@ -127,7 +127,8 @@ def test_collect_stores_metrics_once_and_keeps_the_workflows_keys(dynamodb, patt
     assert again is not None and not again.written
     assert again.values == first.values
     stored = run.stored()
-    assert set(stored) >= COLLECTED_KEYS
+    # ``cold_starts`` is left out when not measured (no log groups here), never stored as 0.
+    assert set(stored) >= COLLECTED_KEYS - {"cold_starts"}
     # store_results' own keys survive the collector's update
     assert stored["albums_priced"] == {"N": "6"}
     assert stored["review_outcome"] == {"S": "APPROVED"}

@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from handlers.domain.events import parse_upload_event, upload_event_pattern
-from local.router import MAX_DELIVERIES, UploadRouter
+from local.router import MAX_DELIVERIES, EventRouter
 
 BUCKET = "albumreg-router-test"
 
@@ -51,7 +51,7 @@ def put(key: str, body: bytes = b"image") -> None:
 
 def test_router_delivers_upload_events_to_every_starter(queue: str) -> None:
     first, second = Recorder(), Recorder()
-    router = UploadRouter(boto3.client("sqs", region_name="us-east-1"), queue, [first, second])
+    router = EventRouter(boto3.client("sqs", region_name="us-east-1"), queue, [first, second])
     put("uploads/shelf.jpg")
     assert router.drain_once(wait_seconds=0) == 1
     [(event, delivery_id)] = first.events
@@ -62,7 +62,7 @@ def test_router_delivers_upload_events_to_every_starter(queue: str) -> None:
 
 def test_router_ignores_objects_outside_the_prefix(queue: str) -> None:
     recorder = Recorder()
-    router = UploadRouter(boto3.client("sqs", region_name="us-east-1"), queue, [recorder])
+    router = EventRouter(boto3.client("sqs", region_name="us-east-1"), queue, [recorder])
     put("elsewhere/shelf.jpg")
     assert router.drain_once(wait_seconds=0) == 0
     assert recorder.events == []
@@ -71,7 +71,7 @@ def test_router_ignores_objects_outside_the_prefix(queue: str) -> None:
 def test_router_redelivers_after_a_failed_start(queue: str) -> None:
     flaky = Recorder(failures=1)
     sqs = boto3.client("sqs", region_name="us-east-1")
-    router = UploadRouter(sqs, queue, [flaky], redelivery_seconds=0)
+    router = EventRouter(sqs, queue, [flaky], redelivery_seconds=0)
     put("uploads/shelf.jpg")
     assert router.drain_once(wait_seconds=0) == 0
     assert router.drain_once(wait_seconds=0) == 1
@@ -81,7 +81,7 @@ def test_router_redelivers_after_a_failed_start(queue: str) -> None:
 def test_router_gives_up_after_max_deliveries(queue: str) -> None:
     broken = Recorder(failures=MAX_DELIVERIES + 5)
     sqs = boto3.client("sqs", region_name="us-east-1")
-    router = UploadRouter(sqs, queue, [broken], redelivery_seconds=0)
+    router = EventRouter(sqs, queue, [broken], redelivery_seconds=0)
     put("uploads/shelf.jpg")
     for _ in range(MAX_DELIVERIES + 2):
         router.drain_once(wait_seconds=0)

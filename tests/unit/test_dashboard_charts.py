@@ -15,7 +15,8 @@ from dashboard.charts import (
     success_rate_chart,
     timeline_chart,
 )
-from dashboard.data import ExecutionMetrics, Outcomes, TimelineBar
+from dashboard.data import ExecutionMetrics, Outcomes, TimelineBar, WorkflowCost
+from handlers.domain.models import WorkflowStatus
 from handlers.domain.tenant import Pattern
 from tests.conftest import T0
 
@@ -108,21 +109,28 @@ def test_billed_units_chart_shows_the_mean_per_pattern() -> None:
     }
 
 
-def test_cost_chart_uses_only_stored_costs_and_marks_shared_components() -> None:
-    measured = [
-        run(SF, 1, cost={"orchestration": 0.0003, "vision": 0.0002}),
-        run(SF, 2, cost={"orchestration": 0.0005, "vision": 0.0002}),
-        run(LDF, 1),
+def cost(pattern: Pattern, components: dict[str, float]) -> WorkflowCost:
+    total = sum(components.values())
+    return WorkflowCost(pattern, "u", WorkflowStatus.COMPLETED, components, total, 0.0, total)
+
+
+def test_cost_chart_means_stored_costs_and_marks_shared_components_as_the_cost_model_does() -> None:
+    costs = [
+        cost(SF, {"orchestration": 0.0003, "vision": 0.0002, "other": 0.00001}),
+        cost(SF, {"orchestration": 0.0005, "vision": 0.0002, "other": 0.00001}),
     ]
 
-    rows = values(cost_chart(measured))
+    rows = values(cost_chart(costs))
 
     by_component = {row["component"]: row for row in rows}
-    assert set(by_component) == {"orchestration", "vision"}
+    assert set(by_component) == {"orchestration", "vision", "other"}
     assert by_component["orchestration"]["usd"] == pytest.approx(0.0004)
     assert by_component["orchestration"]["kind"] == "orchestrator's own"
     assert by_component["vision"]["kind"] == "shared"
+    # EventBridge, CloudWatch and agent tokens are paid alike by both (handlers.domain.cost).
+    assert by_component["other"]["kind"] == "shared"
     assert all(row["pattern"] == SF.label for row in rows)
+    assert all(row["workflows"] == 2 for row in rows)
 
 
 def test_success_rate_chart_leaves_out_patterns_with_nothing_decided() -> None:

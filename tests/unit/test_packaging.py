@@ -239,8 +239,10 @@ def lambda_site(plan: PackagePlan) -> FakePip:
     pins = dict(plan.pins)
     names = ["aws-durable-execution-sdk-python", "boto3", "botocore", "pillow", "pydantic"]
     names += ["urllib3", "jmespath", "s3transfer", "pydantic-core", "typing-extensions"]
+    names += ["aws-lambda-powertools"]
     modules = ["aws_durable_execution_sdk_python", "boto3", "botocore", "PIL", "pydantic"]
     modules += ["urllib3", "jmespath", "s3transfer", "pydantic_core", "typing_extensions"]
+    modules += ["aws_lambda_powertools"]
     return FakePip({name: pins[name] for name in names}, modules)
 
 
@@ -288,7 +290,7 @@ def test_check_versions_flags_a_distribution_without_a_pin() -> None:
 
 def test_check_imports_accepts_stdlib_and_installed_modules(plan: PackagePlan) -> None:
     everything = {"aws_durable_execution_sdk_python", "boto3", "botocore", "PIL", "pydantic"}
-    everything |= {"urllib3", "pydantic_core"}
+    everything |= {"urllib3", "pydantic_core", "aws_lambda_powertools"}
     assert check_imports(plan.sources, everything) == []
     assert "handlers/durable.py: aws_durable_execution_sdk_python" in check_imports(
         plan.sources, everything - {"aws_durable_execution_sdk_python"}
