@@ -1,9 +1,10 @@
 """``albumreg bench``: many uploads through both workflows, timed by the orchestrators' records.
 
 Each upload is a distinct object (the sample photo with its own JPEG comment: same pixels, new
-bytes, new upload id). Reviews are approved as soon as they open, at most ``concurrency`` uploads
-are in flight, and every finished workflow is measured by ``MetricsCollector`` from its execution
-history. Runs on the in-process local cloud (the default) or against a deployed stack.
+bytes, new upload id). Reviews are approved as soon as they open (by the reviewer threads of
+``local.bench_watch``), at most ``concurrency`` uploads are in flight, and every finished workflow
+is measured by ``MetricsCollector`` from its execution history. Runs on a local cloud started in
+this process (its Lambdas in worker processes; the default) or against a deployed stack.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -32,13 +34,16 @@ from handlers.adapters.metrics_collector import (
 from handlers.domain.events import upload_id_for
 from handlers.domain.models import FINAL_STATUSES
 from handlers.domain.names import Step
+from handlers.domain.ports import Recognizer
 from handlers.domain.tenant import Pattern
-from handlers.wiring import Dependencies, use
-from local.cloud import REGION, CloudOptions, LocalCloud
+from handlers.wiring import Dependencies
+from local.bench_watch import MemoryPeak, Patience, Reviewer, cold_start_figures
+from local.cloud import CloudOptions, LocalCloud
 from local.console import table
 from local.demo import GRACE_SECONDS, SAMPLE_IMAGE
+from local.lambdas.recognition import RecognizerKnobs
 from local.pricing_api import Knobs
-from local.recognizers import DelayedRecognizer, ReplayingRecognizer
+from local.status_events import COLLECTOR_FUNCTION
 from local.tracking import approve
 
 PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
@@ -68,7 +73,7 @@ class BenchOptions:
         fault_rate: fraction of pricing API requests answered 500.
         review_timeout_seconds: how long workflows wait for the (automatic) reviewer.
         recognizer: ``ocr`` reads every photo; ``replay`` reads each distinct photo once.
-        target: ``local`` (in-process local cloud) or ``aws`` (a deployed stack).
+        target: ``local`` (a local cloud started here) or ``aws`` (a deployed stack).
         image: the photo every upload is a copy of.
         save: where the JSON document is written; None writes nothing.
         env_file: the deployed target's env file (``aws`` only).
@@ -135,12 +140,14 @@ def _numbers(workflows: Sequence[Mapping[str, Any]], key: str) -> list[float]:
     return [float(w[key]) for w in workflows if w.get(key) is not None]
 
 
-def summarize(workflows: Sequence[Mapping[str, Any]], lost: int) -> dict[str, Any]:
+def summarize(
+    workflows: Sequence[Mapping[str, Any]], lost: int, unfinished: int = 0
+) -> dict[str, Any]:
     """One pattern's figures from its workflows' collected metrics (as stored in METRICS).
 
     Timings, efficiency and overhead are medians over completed workflows; cost is their mean.
     Throughput counts completed workflows over the span from the first start to the last end
-    the orchestrator recorded.
+    the orchestrator recorded. Cold starts: see ``cold_start_figures``.
     """
     completed = [w for w in workflows if w.get("workflow_status") == "COMPLETED"]
     steps = sorted({name for w in completed for name in (w.get("step_seconds") or {})})
@@ -154,6 +161,7 @@ def summarize(workflows: Sequence[Mapping[str, Any]], lost: int) -> dict[str, An
         "completed": len(completed),
         "failed": len(workflows) - len(completed),
         "lost": lost,
+        "unfinished": unfinished,
         "active_p50_s": percentile(_numbers(completed, "active_seconds"), 0.5),
         "active_p95_s": percentile(_numbers(completed, "active_seconds"), 0.95),
         "first_active_s": first.get("active_seconds") if first else None,
@@ -177,7 +185,7 @@ def summarize(workflows: Sequence[Mapping[str, Any]], lost: int) -> dict[str, An
             for c in components
         },
         "invocation_timing": sorted({str(w.get("invocation_timing")) for w in completed}),
-    }
+    } | cold_start_figures(completed)
 
 
 @dataclass
@@ -186,14 +194,15 @@ class _Flight:
 
     upload_id: str
     key: str
-    deadline: float
+    patience: Patience
     collected: dict[Pattern, CollectedMetrics] = field(default_factory=dict)
     approved: set[Pattern] = field(default_factory=set)
     lost: set[Pattern] = field(default_factory=set)
+    unfinished: set[Pattern] = field(default_factory=set)
 
     @property
     def done(self) -> bool:
-        return len(self.collected) + len(self.lost) == len(PATTERNS)
+        return len(self.collected) + len(self.lost) + len(self.unfinished) == len(PATTERNS)
 
 
 class Bench:
@@ -223,25 +232,46 @@ class Bench:
         self.run_id = uuid.uuid4().hex[:8]
         self.workflows: list[dict[str, Any]] = []
         self.lost: dict[Pattern, int] = dict.fromkeys(PATTERNS, 0)
+        self.unfinished: dict[Pattern, int] = dict.fromkeys(PATTERNS, 0)
+        self.memory = MemoryPeak()
+        self._flights: dict[str, _Flight] = {}
+        self._lock = threading.Lock()
+        self._progressed = time.monotonic()
 
     def run(self) -> dict[str, Any]:
-        """Upload, approve, collect; returns the JSON document."""
+        """Upload, approve (from the reviewer's threads), collect; returns the JSON document."""
         photo = self.options.image.read_bytes()
         waiting = list(range(1, self.options.uploads + 1))
-        flights: dict[str, _Flight] = {}
+        flights = self._flights
         started = time.monotonic()
-        while waiting or flights:
-            while waiting and len(flights) < self.options.concurrency:
-                flight = self._upload(photo, waiting.pop(0))
-                flights[flight.upload_id] = flight
-            self._advance(flights)
-            for upload_id in [u for u, f in flights.items() if f.done]:
-                del flights[upload_id]
-            self._draw(started)
-            if flights:
-                time.sleep(POLL_SECONDS)
+        limit = self.options.uploads + 50
+        with Reviewer(self.deps.repo, PATTERNS, self._claim, self.decide, limit) as reviewer:
+            while waiting or flights:
+                while waiting and len(flights) < self.options.concurrency:
+                    flight = self._upload(photo, waiting.pop(0))
+                    with self._lock:
+                        flights[flight.upload_id] = flight
+                self._progressed = max(self._progressed, reviewer.last_decision)
+                self._advance(flights)
+                with self._lock:
+                    for upload_id in [u for u, f in flights.items() if f.done]:
+                        del flights[upload_id]
+                self._draw(started)
+                if self.options.target == "local":
+                    self.memory.sample()
+                if flights:
+                    time.sleep(POLL_SECONDS)
         self.progress("")
         return self._document(time.monotonic() - started)
+
+    def _claim(self, pattern: Pattern, upload_id: str) -> bool:
+        """True once for each open review of this run's uploads: the reviewer decides it."""
+        with self._lock:
+            flight = self._flights.get(upload_id)
+            if flight is None or pattern in flight.approved:
+                return False
+            flight.approved.add(pattern)
+            return True
 
     def _upload(self, photo: bytes, number: int) -> _Flight:
         key = f"uploads/bench-{self.run_id}-{number:04d}.jpg"
@@ -252,25 +282,22 @@ class Bench:
         version = response.get("VersionId")
         identity = version if version and version != "null" else response["ETag"].strip('"')
         deadline = time.monotonic() + self.options.review_timeout_seconds + GRACE_SECONDS
-        return _Flight(upload_id_for(self.bucket, key, identity), key, deadline)
+        return _Flight(upload_id_for(self.bucket, key, identity), key, Patience(deadline))
 
     def _advance(self, flights: Mapping[str, _Flight]) -> None:
-        """Approve open reviews of ours, collect finished workflows, give up on late ones."""
+        """Collect finished workflows; judge late ones lost or unfinished only once stuck."""
         limit = self.options.uploads + 50
         repo = self.deps.repo
+        with self._lock:
+            current = list(flights.values())
         for pattern in PATTERNS:
-            for review in repo.list_open_reviews(pattern, limit):
-                flight = flights.get(review.upload_id)
-                if flight is not None and pattern not in flight.approved:
-                    flight.approved.add(pattern)
-                    approve(pattern, review.upload_id, self.deps, REVIEWER)
             finished = {
                 summary.upload_id
                 for status in FINAL_STATUSES
                 for summary in repo.list_uploads(pattern, status, limit)
             }
-            for flight in flights.values():
-                if pattern in flight.collected or pattern in flight.lost:
+            for flight in current:
+                if pattern in flight.collected or pattern in flight.lost | flight.unfinished:
                     continue
                 collected = (
                     self.collector.collect(pattern, flight.upload_id)
@@ -282,13 +309,29 @@ class Bench:
                     self.workflows.append(
                         {"pattern": pattern.value, "upload_id": flight.upload_id} | collected.values
                     )
-                elif time.monotonic() > flight.deadline:
-                    flight.lost.add(pattern)
-                    self.lost[pattern] += 1
+                    self._progressed = time.monotonic()
+                elif time.monotonic() > flight.patience.deadline:
+                    self._judge(flight, pattern)
+
+    def _judge(self, flight: _Flight, pattern: Pattern) -> None:
+        """A late workflow: lost once nothing moves, unfinished once the bench stops waiting."""
+        summary = self.deps.repo.get_summary(pattern, flight.upload_id)
+        status = summary.status.value if summary else "none"
+        verdict = flight.patience.judge(pattern, status, self._progressed, time.monotonic())
+        if verdict == "lost":
+            flight.lost.add(pattern)
+            self.lost[pattern] += 1
+        elif verdict == "unfinished":
+            flight.unfinished.add(pattern)
+            self.unfinished[pattern] += 1
+
+    def decide(self, pattern: Pattern, upload_id: str) -> None:
+        """What the automatic reviewer does with an open review: approve it as extracted."""
+        approve(pattern, upload_id, self.deps, REVIEWER)
 
     def _draw(self, started: float) -> None:
         total = self.options.uploads * len(PATTERNS)
-        done = len(self.workflows) + sum(self.lost.values())
+        done = len(self.workflows) + sum(self.lost.values()) + sum(self.unfinished.values())
         width = 30
         filled = int(width * done / total)
         counts = "  ".join(
@@ -297,7 +340,8 @@ class Bench:
         )
         self.progress(
             f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} workflows  {counts}  "
-            f"lost {sum(self.lost.values())}  {time.monotonic() - started:5.1f}s"
+            f"lost {sum(self.lost.values())}  unfinished {sum(self.unfinished.values())}  "
+            f"{time.monotonic() - started:5.1f}s"
         )
 
     def _document(self, seconds: float) -> dict[str, Any]:
@@ -315,11 +359,13 @@ class Bench:
                 "python": sys.version.split()[0],
                 "finished_at": datetime.now(UTC).isoformat(),
                 "wall_seconds": seconds,
+                "peak_memory_mb": self.memory.peak_mb,
             },
             **{
                 pattern.value: summarize(
                     [w for w in self.workflows if w["pattern"] == pattern.value],
                     self.lost[pattern],
+                    self.unfinished[pattern],
                 )
                 for pattern in PATTERNS
             },
@@ -328,28 +374,54 @@ class Bench:
 
 
 @contextmanager
-def _local_system(options: BenchOptions) -> Iterator[tuple[Dependencies, MetricsCollector, str]]:
-    """The in-process local cloud, with the recognizer decorated as the options ask."""
+def local_system(
+    options: BenchOptions,
+    *,
+    pricing: Knobs | None = None,
+    fault: Callable[[Recognizer], Recognizer] | None = None,
+) -> Iterator[tuple[Dependencies, MetricsCollector, str]]:
+    """A local cloud in this process, with the recognizer decorated as the options ask.
+
+    The handlers run in the cloud's worker processes, so the decoration travels to them as
+    picklable knobs (``RecognizerKnobs``).
+
+    Args:
+        options: the bench's settings.
+        pricing: the pricing API's knobs, instead of the options' latency and fault rate.
+        fault: wraps the recognizer last (a failure scenario's vision fault); picklable.
+    """
     with tempfile.TemporaryDirectory(prefix="albumreg-bench-") as scratch:
         cloud_options = CloudOptions(
             port_base=0,
             review_timeout_seconds=options.review_timeout_seconds,
-            pricing=Knobs(latency=options.price_latency, error_rate=options.fault_rate),
+            pricing=pricing or Knobs(latency=options.price_latency, error_rate=options.fault_rate),
             env_file=Path(scratch) / "local.env",
+            recognition=RecognizerKnobs(
+                replay=options.recognizer == "replay",
+                latency=options.vision_latency,
+                wrap=fault,
+            ),
         )
         with LocalCloud(cloud_options) as cloud:
             deps = cloud.dependencies
-            recognizer = deps.recognizer
-            if options.recognizer == "replay":
-                recognizer = ReplayingRecognizer(recognizer)
-            if options.vision_latency:
-                recognizer = DelayedRecognizer(recognizer, options.vision_latency)
-            handlers = Dependencies(deps.settings, session=deps.session, recognizer=recognizer)
-            collector = MetricsCollector.from_clients(
-                deps.client, deps.settings, deps.clock, region=REGION
-            )
-            with use(handlers):
-                yield deps, collector, cloud.target.bucket
+            yield deps, _as_the_cloud_collects(cloud), cloud.target.bucket
+
+
+def _as_the_cloud_collects(cloud: LocalCloud) -> MetricsCollector:
+    """A collector configured as the cloud's own collector function (cold starts included).
+
+    Both measure finished workflows, whichever comes first stores the METRICS item, so they must
+    measure the same way. The function's settings are read from moto, which holds the functions
+    (the env file's Lambda endpoint is the durable plane).
+    """
+    moto = cloud.dependencies.session.client(
+        "lambda", endpoint_url=cloud.target.endpoints["AWS_ENDPOINT_URL_SFN"]
+    )
+    variables = moto.get_function_configuration(FunctionName=COLLECTOR_FUNCTION)["Environment"][
+        "Variables"
+    ]
+    deps = cloud.dependencies
+    return Dependencies(deps.settings, session=deps.session, environ=variables).collector
 
 
 def connect(target: Target) -> tuple[Dependencies, MetricsCollector]:
@@ -397,9 +469,15 @@ def render_table(document: Mapping[str, Any]) -> str:
             ("completed", "completed", ""),
             ("failed", "failed", ""),
             ("lost", "lost", ""),
+            ("unfinished", "unfinished", ""),
             ("active p50", "active_p50_s", "s"),
             ("active p95", "active_p95_s", "s"),
             ("first workflow active", "first_active_s", "s"),
+            ("other workflows active p50", "rest_active_p50_s", "s"),
+            ("cold starts", "cold_starts", ""),
+            ("first workflow cold starts", "first_cold_starts", ""),
+            ("other workflows cold starts", "rest_cold_starts", ""),
+            ("init p50", "init_p50_s", "s"),
             ("parallel efficiency p50", "parallel_efficiency", ""),
             ("parallel efficiency min", "parallel_efficiency_min", ""),
             ("overhead ratio p50", "overhead_ratio", ""),
@@ -440,7 +518,7 @@ def _usd(value: float | Decimal | None) -> str:
 
 
 def run_bench(options: BenchOptions, out: TextIO, err: TextIO, *, as_json: bool) -> int:
-    """Run, print, save; exit status 0 only when no workflow was lost."""
+    """Run, print, save; exit status 0 only when every workflow reached a final status."""
     options.check()
 
     def progress(text: str) -> None:
@@ -448,7 +526,7 @@ def run_bench(options: BenchOptions, out: TextIO, err: TextIO, *, as_json: bool)
         err.write(f"\r{text}{end}")
         err.flush()
 
-    system = _deployed_system if options.target == "aws" else _local_system
+    system = _deployed_system if options.target == "aws" else local_system
     err.write(f"albumreg bench: {options.uploads} uploads on the {options.target} target\n")
     with system(options) as (deps, collector, bucket):
         document = Bench(options, deps, collector, bucket, progress).run()
@@ -459,7 +537,21 @@ def run_bench(options: BenchOptions, out: TextIO, err: TextIO, *, as_json: bool)
         print(json.dumps(document, indent=2, default=str), file=out)
     else:
         print(render_table(document), file=out)
+        for line in _notes(document):
+            print(line, file=out)
         if options.save is not None:
             print(f"\nsaved to {options.save} (albumreg report reads it)", file=out)
-    lost = sum(document[p.value]["lost"] for p in PATTERNS)
-    return 0 if lost == 0 else 1
+    missing = sum(document[p.value]["lost"] + document[p.value]["unfinished"] for p in PATTERNS)
+    return 0 if missing == 0 else 1
+
+
+def _notes(document: Mapping[str, Any]) -> list[str]:
+    """Where the cold-start figures come from, and the local cloud's peak memory."""
+    notes = []
+    sources = {document[p.value].get("cold_start_source") for p in PATTERNS} - {None}
+    if sources:
+        notes.append(f"cold starts: {'; '.join(sorted(sources))}")
+    peak = document["environment"].get("peak_memory_mb")
+    if peak is not None:
+        notes.append(f"local cloud peak memory: {peak:.0f} MiB (this process and its workers)")
+    return notes

@@ -1,15 +1,21 @@
-"""Run the real state machine locally: moto's ASL interpreter, Lambda tasks run in-process.
+"""Run the real state machine locally: moto's ASL interpreter, Lambda tasks run the real handlers.
 
 moto (pinned, 5.2.5) executes ASL when its config says ``execute_state_machine``, but its
-Docker-less Lambda only echoes payloads. ``routed_invokes`` replaces that echo with a call to the
-function's own ``Handler`` (an import path such as ``handlers.step_functions.extract_albums``),
-the way the Lambda runtime would, and turns an exception into Lambda's error document so the
-ASL's Retry and Catch see the exception's class name. Nothing else in moto is changed.
+Docker-less Lambda only echoes payloads. Two replacements for that echo run the function's own
+``Handler`` (an import path such as ``handlers.step_functions.extract_albums``), the way the
+Lambda runtime would, and turn an exception into Lambda's error document so the ASL's Retry and
+Catch see the exception's class name. Nothing else in moto is changed.
+
+- ``worker_invokes(service)``: the local cloud's. Each invocation runs in a worker process of
+  ``local.lambdas`` (cold and warm starts, the function's environment and timeout, isolated
+  crashes), as an execution environment would run it.
+- ``routed_invokes()``: the functional tests'. Each invocation runs in the calling thread, so
+  a test inside ``mock_aws`` (which a worker process cannot reach) can run the whole machine.
 
 The same three calls serve tests (inside ``mock_aws(config=MOTO_CONFIG)``) and the local cloud
 (``ThreadedMotoServer`` in this process, ``MOTO_PORT`` set to its port, ``enable_execution``):
 
-1. ``with routed_invokes():`` for as long as executions may run;
+1. ``with routed_invokes():`` (or ``worker_invokes``) for as long as executions may run;
 2. ``deploy(session)`` creates the task functions and the state machine from the rendered ASL;
 3. ``start(sfn, arn, event, suffix)`` starts an execution named ``<upload_id>-<suffix>``.
 
@@ -33,9 +39,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.exceptions import JsonRESTError
 
+from handlers.config import PricingAgentMode
 from handlers.domain.errors import InvalidUploadError
 from handlers.domain.events import parse_upload_event
+from local.lambdas.service import FunctionSpec, LambdaService, TooManyRequestsError
+from stack import timeouts
 from stack.asl import TASK_FUNCTIONS, load_definition, render, task_substitutions
 
 if TYPE_CHECKING:
@@ -81,6 +91,7 @@ class InvokeContext:
     function_name: str
     invoked_function_arn: str
     aws_request_id: str
+    memory_limit_in_mb: int
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,81 @@ def _error_document(exc: BaseException) -> dict[str, Any]:
     }
 
 
+class _ThrottledError(JsonRESTError):
+    """Lambda's 429: Step Functions reports it as ``Lambda.TooManyRequestsException``."""
+
+    code = 429
+
+    def __init__(self, message: str) -> None:
+        super().__init__("TooManyRequestsException", message)
+
+
+def _as_step_functions_sees(payload: bytes) -> bytes:
+    """A runtime-level failure (crash, timeout) as Step Functions reports it: ``Lambda.Unknown``.
+
+    Step Functions Developer Guide, "Handle Lambda service exceptions": unhandled errors in
+    Lambda, including out-of-memory errors and function timeouts, are reported as
+    ``Lambda.Unknown``; moto names the task's error after ``errorType``, so it is set here.
+    Lambda's own message is kept as the cause.
+    """
+    document = json.loads(payload)
+    unknown = {"errorType": "Lambda.Unknown", "errorMessage": document["errorMessage"]}
+    return json.dumps(unknown).encode()
+
+
+@contextmanager
+def worker_invokes(
+    service: LambdaService, packages: Sequence[str] = HANDLER_PACKAGES
+) -> Iterator[None]:
+    """Run Lambda invokes in the service's worker processes until the block ends.
+
+    Patches moto's Docker-less Lambda backend class like ``routed_invokes``. Each function
+    runs with the environment, timeout and memory size it was created with. A crash or a
+    timeout fails that invocation only (``Lambda.Unknown`` to Step Functions); a throttle is
+    Lambda's ``TooManyRequestsException``.
+    """
+    original = LambdaSimpleBackend.invoke
+
+    def invoke(
+        self: LambdaSimpleBackend,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> str | bytes | None:
+        function = self.get_function(function_name, qualifier)
+        if not function.handler or not function.handler.startswith(tuple(packages)):
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        spec = FunctionSpec(
+            name=function.function_name,
+            handler=function.handler,
+            environment=dict(function.environment_vars),
+            qualifier=qualifier,
+            timeout_seconds=float(function.timeout),
+            memory_mb=int(function.memory_size),
+            region=self.region_name,
+        )
+        try:
+            invocation = service.invoke(spec, body.encode() if isinstance(body, str) else body)
+        except TooManyRequestsError as exc:
+            raise _ThrottledError(str(exc)) from exc
+        payload = invocation.payload
+        if invocation.failure in ("crash", "timeout"):
+            payload = _as_step_functions_sees(payload)
+        if invocation.function_error is not None:
+            response_headers["x-amz-function-error"] = invocation.function_error
+        response_headers["x-amz-executed-version"] = spec.version
+        response_headers["Content-Length"] = str(len(payload))
+        return payload
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
+
+
 @contextmanager
 def routed_invokes(packages: Sequence[str] = HANDLER_PACKAGES) -> Iterator[None]:
     """Run Lambda invokes through the functions' real handlers until the block ends.
@@ -133,7 +219,12 @@ def routed_invokes(packages: Sequence[str] = HANDLER_PACKAGES) -> Iterator[None]
         handler = _resolve(function.handler, packages)
         if handler is None:
             return original(self, function_name, qualifier, body, headers, response_headers)
-        context = InvokeContext(function.function_name, function.function_arn, str(uuid.uuid4()))
+        context = InvokeContext(
+            function.function_name,
+            function.function_arn,
+            str(uuid.uuid4()),
+            function.memory_size,
+        )
         try:
             result = handler(json.loads(body) if body else {}, context)
         except Exception as exc:  # the Lambda runtime reports every exception the same way
@@ -167,11 +258,20 @@ def enable_execution(endpoint_url: str, timeout: float = 5.0) -> None:
 
 
 def _placeholder_zip() -> bytes:
-    """A tiny code package: moto stores it, the handler itself is imported from this process."""
+    """A tiny code package: moto stores it; handlers are imported from this checkout."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README", "handlers run in-process; see local/sfn_runner.py\n")
+        archive.writestr("README", "handlers run from the checkout; see local/sfn_runner.py\n")
     return buffer.getvalue()
+
+
+def task_timeout(name: str, agent: PricingAgentMode) -> int:
+    """Lambda timeout of one task function, as the stack sets it (from ``stack.timeouts``)."""
+    if name == "extract-albums":
+        return timeouts.extract_timeout()
+    if name == "price-album":
+        return timeouts.price_timeout(agent)
+    return timeouts.store_timeout()
 
 
 def deploy(
@@ -180,15 +280,20 @@ def deploy(
     prefix: str = DEFAULT_PREFIX,
     environment: Mapping[str, str] | None = None,
     endpoint_url: str | None = None,
+    memory_mb: int = 128,
+    agent: PricingAgentMode = "discogs",
 ) -> Deployment:
     """Create a role, the task functions of ``TASK_FUNCTIONS`` and the state machine.
 
     Args:
         session: where to create them (moto, in-process or a server).
         prefix: names of the role, the functions (``<prefix>-<name>``) and the state machine.
-        environment: stored as the functions' variables, as the stack would; in-process handlers
-            read this process's environment or the dependencies installed with ``use``.
+        environment: stored as the functions' variables, as the stack would; worker processes
+            run with them, in-process handlers read this process's environment or the
+            dependencies installed with ``use``.
         endpoint_url: the moto server, when ``AWS_ENDPOINT_URL_*`` does not already say so.
+        memory_mb: every function's memory size.
+        agent: the price agent, which sets the price function's timeout as on the stack.
     """
     iam = session.client("iam", endpoint_url=endpoint_url)
     lambda_client = session.client("lambda", endpoint_url=endpoint_url)
@@ -206,6 +311,8 @@ def deploy(
             Handler=function.handler,
             Code={"ZipFile": code},
             Environment={"Variables": dict(environment or {})},
+            Timeout=task_timeout(function.name, agent),
+            MemorySize=memory_mb,
         )
         arns[function.name] = created["FunctionArn"]
     definition = render(load_definition(), task_substitutions(arns))

@@ -10,9 +10,11 @@ from typing import Any
 from client.target import TargetError
 from handlers.domain.errors import AlbumRegError
 from local.bench import DEFAULT_SAVE, STANDARD_COMMAND, BenchOptions, run_bench
+from local.bench_scenarios import DEFAULT_SCENARIOS_SAVE, run_scenario_bench
 from local.cloud import PortInUseError
 from local.console import fail
 from local.demo import SAMPLE_IMAGE
+from local.scenarios import ALL, SCENARIOS, select
 
 
 def register(subparsers: Any) -> None:
@@ -62,7 +64,7 @@ def register(subparsers: Any) -> None:
         "--target",
         choices=("local", "aws"),
         default=defaults.target,
-        help="the in-process local cloud, or the deployed stack (default %(default)s)",
+        help="a local cloud started by the bench, or the deployed stack (default %(default)s)",
     )
     parser.add_argument("--image", type=Path, default=SAMPLE_IMAGE, help="a JPEG of six albums")
     parser.add_argument(
@@ -70,6 +72,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--env-file", type=Path, help="the deployed target's env file (aws)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--scenarios",
+        metavar="NAMES",
+        help=f"run failure scenarios through both patterns: {ALL} or a comma list of "
+        f"{', '.join(s.name for s in SCENARIOS)} (saved to {DEFAULT_SCENARIOS_SAVE} unless "
+        "--save says otherwise)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -92,6 +101,12 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"{options.image}: no such file")
     try:
         options.check()
+        if args.scenarios:
+            save = DEFAULT_SCENARIOS_SAVE if args.save == DEFAULT_SAVE else args.save
+            chosen = select(args.scenarios)
+            return run_scenario_bench(
+                options, chosen, sys.stdout, sys.stderr, as_json=args.json, save=save
+            )
         return run_bench(options, sys.stdout, sys.stderr, as_json=args.json)
     except (ValueError, PortInUseError, TargetError, AlbumRegError) as exc:
         # ValueError covers bad options and PriceTableError (a region or model without prices).

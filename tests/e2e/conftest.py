@@ -24,9 +24,13 @@ START_TIMEOUT = 60.0
 
 
 def cli_env(env_file: Path) -> dict[str, str]:
-    """The environment a person's shell would have: no AWS credentials, the env file named."""
+    """The environment a person's shell would have: no AWS credentials, the env file named.
+
+    A local cloud started with it keeps its data beside the env file, never in the checkout.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["ALBUMREG_ENV_FILE"] = str(env_file)
+    env["ALBUMREG_DATA_DIR"] = str(env_file.with_suffix(".data"))
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -53,6 +57,7 @@ class RunningCloud:
         session = boto3.session.Session(
             aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1"
         )
+        self.session = session
         endpoint = self.target.endpoints["AWS_ENDPOINT_URL_S3"]
         self.s3 = session.client("s3", endpoint_url=endpoint)
         self.sfn = session.client("stepfunctions", endpoint_url=endpoint)
@@ -72,6 +77,13 @@ class RunningCloud:
             assert self.process.poll() is None, "albumreg local exited early"
             time.sleep(0.2)
         raise AssertionError(f"{what} not reached within {timeout}s")
+
+    def stop(self, timeout: float = 30.0) -> str:
+        """Ctrl-C, as a person stops it; returns everything it printed."""
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=timeout)
+        assert self.process.returncode == 0, output
+        return output
 
     def records(self, upload_id: str) -> dict[Pattern, UploadRecord | None]:
         return {pattern: self.repo.get_upload(pattern, upload_id) for pattern in Pattern}
@@ -93,8 +105,9 @@ def start_cloud(tmp_path: Path) -> Iterator[Callable[..., RunningCloud]]:
     """Start ``albumreg local`` with the given review timeout; stopped with Ctrl-C after."""
     processes: list[subprocess.Popen[str]] = []
 
-    def start(review_timeout: int = 120) -> RunningCloud:
+    def start(review_timeout: int = 120, data_dir: Path | None = None) -> RunningCloud:
         env_file = tmp_path / f"local-{len(processes)}.env"
+        data = ["--data-dir", str(data_dir)] if data_dir else []
         process = subprocess.Popen(
             [
                 *ALBUMREG,
@@ -105,6 +118,7 @@ def start_cloud(tmp_path: Path) -> Iterator[Callable[..., RunningCloud]]:
                 str(review_timeout),
                 "--env-file",
                 str(env_file),
+                *data,
             ],
             cwd=ROOT,
             env=cli_env(env_file),

@@ -1,6 +1,7 @@
-"""Load: 100 uploads at once on the in-process local cloud, reviews approved through the gateway as
-they appear; every workflow of both patterns drains to a final status, none lost, none failed.
-The photo is read once by the real OCR and replayed for identical pixels. ``make test-slow``.
+"""Load: 100 uploads at once on a local cloud in this process (handlers in its worker processes),
+reviews approved through the gateway as they appear; every workflow of both patterns drains to a
+final status, none lost, none failed. The photo is read once by the real OCR and replayed for
+identical pixels. ``make test-slow``.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from handlers.domain.errors import AlbumRegError
 from handlers.domain.models import FINAL_STATUSES, ReviewDecision, WorkflowStatus
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
-from handlers.wiring import Dependencies, use
+from handlers.wiring import Dependencies
 from local.cloud import CloudOptions, LocalCloud
 from local.demo import SAMPLE_IMAGE
-from local.recognizers import ReplayingRecognizer
+from local.lambdas.recognition import RecognizerKnobs
 from tests.functional.reliability_patterns import ONE_SET_OF_RECORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -71,14 +72,10 @@ def cloud(tmp_path: Path) -> Iterator[LocalCloud]:
         port_base=0,
         review_timeout_seconds=REVIEW_TIMEOUT_SECONDS,
         env_file=tmp_path / "local.env",
+        recognition=RecognizerKnobs(replay=True),
     )
     with LocalCloud(options) as running:
-        deps = running.dependencies
-        replaying = Dependencies(
-            deps.settings, session=deps.session, recognizer=ReplayingRecognizer(deps.recognizer)
-        )
-        with use(replaying):
-            yield running
+        yield running
 
 
 def final_uploads(deps: Dependencies, pattern: Pattern) -> dict[str, WorkflowStatus]:
