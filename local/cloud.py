@@ -1,14 +1,18 @@
-"""The local cloud: the whole product on 127.0.0.1, in one process, with no AWS account.
+"""The local cloud: the whole product on 127.0.0.1, one process and its Lambda workers, no AWS.
 
-Started by ``albumreg local`` (foreground) and ``albumreg demo`` (in-process):
+Started by ``albumreg local`` (foreground) and ``albumreg demo`` (in the demo's process):
 
 - a moto server (S3, DynamoDB, EventBridge, SQS, CloudWatch, IAM, Lambda, Step Functions with
-  real execution of the one ASL file; Lambda tasks run the real handlers in this process);
-- the durable execution control plane, running the real durable handler in this process;
+  real execution of the one ASL file);
+- the local Lambda service (``local.lambdas``): every function invocation, the Step Functions
+  tasks' and the durable handler's, runs in a worker process, cold then warm, as on Lambda;
+- the durable execution control plane, whose handler checkpoints to it over loopback HTTP;
 - the local pricing API with its fault knobs;
 - the resources the Pulumi stack declares (same table schema, bucket with EventBridge
   notifications, the same event pattern, the state machine from the same ASL file);
-- the upload router, which does what the EventBridge rule's two targets do on AWS.
+- the upload router, which does what the EventBridge rule's two targets do on AWS;
+- status-change events of every execution that ends, delivered to the collector function
+  (``local.status_events``), which writes the workflow's METRICS item as on AWS.
 
 Everything it emulates is listed in the README. It writes ``AWS_ENDPOINT_URL_<SERVICE>`` lines
 and resource names to an env file that the CLI and the dashboard read.
@@ -36,17 +40,25 @@ from handlers.adapters.table_schema import create_table_request
 from handlers.config import Settings
 from handlers.domain.events import UPLOAD_PREFIX, upload_event_pattern
 from handlers.domain.policy import DEFAULT_REVIEW_TIMEOUT_SECONDS, DURABLE_EXECUTION_MARGIN_SECONDS
-from handlers.durable import handler as durable_handler
-from handlers.wiring import Dependencies, use
+from handlers.wiring import Dependencies
 from local import sfn_runner
 from local.durable_plane import DurablePlane
+from local.lambdas.durable import WorkerInvoker
+from local.lambdas.recognition import RecognizerKnobs
+from local.lambdas.runtime import durable_function, lambda_service, worker_environment
+from local.lambdas.service import LambdaService, ServiceSettings
 from local.moto_fixes import (
+    namespaced_metric_queries,
     serialized_dynamodb,
     single_use_task_tokens,
     untracked_dynamodb_models,
 )
+from local.moto_queries import partition_queries
+from local.moto_speed import one_backup_per_item
+from local.persistence import DataFolder, Restored
 from local.pricing_api import Knobs, PricingApiServer
-from local.router import UploadRouter
+from local.router import EventRouter
+from local.status_events import StatusWatcher, Watched, status_events
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +100,11 @@ class CloudOptions:
         review_timeout_seconds: how long workflows wait for a person.
         pricing: faults and delays of the local pricing API.
         env_file: where the endpoints are written for the CLI and the dashboard.
+        lambdas: bounds of the local Lambda service's worker processes.
+        recognition: the benchmark's recognizer knobs (replay, latency), applied in workers.
+        data_dir: the folder the cloud keeps its state in across restarts (see
+            ``local.persistence``); None keeps everything in memory (tests, benchmarks).
+        fresh: start with an empty data folder.
     """
 
     host: str = "127.0.0.1"
@@ -95,6 +112,10 @@ class CloudOptions:
     review_timeout_seconds: int = DEFAULT_REVIEW_TIMEOUT_SECONDS
     pricing: Knobs = field(default_factory=Knobs)
     env_file: Path = DEFAULT_ENV_FILE
+    lambdas: ServiceSettings = field(default_factory=ServiceSettings)
+    recognition: RecognizerKnobs = field(default_factory=RecognizerKnobs)
+    data_dir: Path | None = None
+    fresh: bool = False
 
     def port(self, offset: int) -> int:
         """The port of the ``offset``-th server, or 0 for an ephemeral one."""
@@ -102,10 +123,18 @@ class CloudOptions:
 
 
 def check_port_free(host: str, port: int) -> None:
-    """Fail before starting anything when ``port`` is taken (moto would hang, not fail)."""
+    """Fail before starting anything when ``port`` is taken (moto would hang, not fail).
+
+    The probe binds as the servers do: werkzeug's (moto), ``http.server``'s (the durable plane,
+    the pricing API) and Streamlit's all set ``SO_REUSEADDR``, so connections of a previous run
+    still in TIME_WAIT do not count as taken; a listening socket still does. Not on Windows,
+    where that option lets a socket take a port another one listens on.
+    """
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -140,8 +169,12 @@ class LocalCloud:
         self._dependencies: Dependencies | None = None
         self.pricing: PricingApiServer | None = None
         self.durable: DurablePlane | None = None
+        self.lambdas: LambdaService | None = None
         self.state_machine_arn = ""
-        self.router: UploadRouter | None = None
+        self.router: EventRouter | None = None
+        self.status_watcher: StatusWatcher | None = None
+        self.data: DataFolder | None = None
+        self.restored: Restored | None = None
 
     def start(self) -> Self:
         """Start every server, provision the resources, write the env file."""
@@ -166,11 +199,11 @@ class LocalCloud:
         self._stack.callback(BackendDict.reset)
         moto.start()
         self._stack.callback(moto.stop)
+        if options.data_dir is not None:
+            # Entered before every server that writes: on stop it saves after they stopped.
+            self.data = self._stack.enter_context(DataFolder(options.data_dir, fresh=options.fresh))
         moto_url = f"http://{options.host}:{moto.get_host_and_port()[1]}"
 
-        self.durable = DurablePlane(
-            durable_handler, DURABLE_FUNCTION, host=options.host, port=options.port(1)
-        )
         self.pricing = PricingApiServer(options.host, options.port(2), knobs=options.pricing)
         endpoints = {f"AWS_ENDPOINT_URL_{service}": moto_url for service in MOTO_SERVICES}
         endpoints["AWS_ENDPOINT_URL_LAMBDA"] = "pending"
@@ -186,16 +219,20 @@ class LocalCloud:
             )
         )
         sfn_runner.enable_execution(moto_url)
-        self._stack.enter_context(sfn_runner.routed_invokes())
+        self.lambdas = self._stack.enter_context(
+            lambda_service(
+                options.lambdas, options.recognition, logs_endpoint=moto_url, region=REGION
+            )
+        )
+        self._stack.enter_context(sfn_runner.worker_invokes(self.lambdas))
         # Where moto and AWS differ in ways the workflow relies on (see local.moto_fixes).
         self._stack.enter_context(serialized_dynamodb())
+        self._stack.enter_context(one_backup_per_item())
         self._stack.enter_context(untracked_dynamodb_models())
         self._stack.enter_context(single_use_task_tokens())
+        self._stack.enter_context(partition_queries())
+        self._stack.enter_context(namespaced_metric_queries())
         self._stack.enter_context(self.pricing)
-        self._stack.enter_context(self.durable)
-        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.durable.url
-        endpoints["AWS_ENDPOINT_URL_LAMBDA"] = self.durable.url
-
         settings = Settings(
             table_name=TABLE,
             upload_prefix=UPLOAD_PREFIX,
@@ -205,10 +242,28 @@ class LocalCloud:
             pricing_token=LOCAL_PRICING_TOKEN,
             metrics_mode="api",
         )
+        self.durable = DurablePlane(
+            WorkerInvoker(self.lambdas, durable_function(DURABLE_FUNCTION, settings, REGION)),
+            DURABLE_FUNCTION,
+            host=options.host,
+            port=options.port(1),
+            store=self.data.durable_store() if self.data else None,
+            max_concurrent_invocations=options.lambdas.max_per_function,
+        )
+        self._stack.enter_context(self.durable)
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.durable.url
+        endpoints["AWS_ENDPOINT_URL_LAMBDA"] = self.durable.url
+        # Workers reach moto and the plane as handlers reach AWS: through these variables.
+        self.lambdas.configure(worker_environment(endpoints))
         session = boto3.session.Session()
-        self._dependencies = self._stack.enter_context(use(Dependencies(settings, session=session)))
+        self._dependencies = Dependencies(settings, session=session)
         self.state_machine_arn = self._provision(session, moto_url, settings)
         self.router = self._start_router(session)
+        # Every execution that ends is measured by the collector function, as on AWS.
+        watched = Watched(REGION, self.state_machine_arn, DURABLE_FUNCTION, "albumreg-local-sf")
+        self.status_watcher = self._stack.enter_context(
+            status_events(session, moto_url, self.durable.url, settings, watched)
+        )
         self._target = Target(
             bucket=BUCKET,
             table_name=TABLE,
@@ -229,7 +284,7 @@ class LocalCloud:
 
     @property
     def dependencies(self) -> Dependencies:
-        """The adapters the in-process handlers use (and the CLI can use too)."""
+        """Adapters for this process (the CLI side); handlers build their own in workers."""
         if self._dependencies is None:
             raise RuntimeError("the local cloud is not started")
         return self._dependencies
@@ -239,6 +294,11 @@ class LocalCloud:
         session.client("dynamodb").create_table(**create_table_request(settings.table_name))
         s3 = session.client("s3")
         s3.create_bucket(Bucket=BUCKET)
+        if self.data is not None:
+            # Before the bucket notifies EventBridge: a restored photo must not start workflows.
+            self.restored = self.data.restore(
+                session, table=settings.table_name, bucket=BUCKET, durable_function=DURABLE_FUNCTION
+            )
         s3.put_bucket_notification_configuration(
             Bucket=BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
@@ -253,10 +313,17 @@ class LocalCloud:
         )
         events.put_targets(Rule=RULE, Targets=[{"Id": "upload-router", "Arn": queue_arn}])
         self._queue_url = queue_url
-        deployment = sfn_runner.deploy(session, prefix="albumreg-local-sf", endpoint_url=moto_url)
+        deployment = sfn_runner.deploy(
+            session,
+            prefix="albumreg-local-sf",
+            endpoint_url=moto_url,
+            environment=settings.to_env(),
+            memory_mb=settings.lambda_memory_mb,
+            agent=settings.pricing_agent,
+        )
         return deployment.state_machine_arn
 
-    def _start_router(self, session: boto3.session.Session) -> UploadRouter:
+    def _start_router(self, session: boto3.session.Session) -> EventRouter:
         sfn = session.client("stepfunctions")
         if self.durable is None:
             raise RuntimeError("the durable plane must start before the router")
@@ -271,7 +338,7 @@ class LocalCloud:
             name = sfn_runner.execution_name(event, delivery_id[:12])
             durable.start_execution(name, dict(event), timeout)
 
-        router = UploadRouter(
+        router = EventRouter(
             session.client("sqs"), self._queue_url, [start_step_functions, start_durable]
         )
         router.start()

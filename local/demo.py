@@ -3,22 +3,27 @@
 Starts the local cloud in this process, uploads a photo, prints each step of each pattern as
 its orchestrator records it, gets the human review done (by itself with ``auto_approve``, or
 by a person in the dashboard or with ``albumreg review approve``), then shows both results side
-by side. Exit status 0 only when both workflows completed.
+by side. Run by a person (neither ``auto_approve`` nor JSON), the local cloud and the dashboard
+then stay up, with links to the upload's pages, until Ctrl-C. Exit status 0 only when both
+workflows completed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from client.uploads import upload_image
+from client.uploads import key_for, upload_image
 from handlers.adapters.histories import read_timeline
 from handlers.domain.models import FINAL_STATUSES, ReviewState, WorkflowStatus
 from handlers.domain.names import STEP_LABELS, Step
@@ -29,8 +34,10 @@ from handlers.wiring import Dependencies
 from local.cloud import CloudOptions, LocalCloud, PortInUseError, check_port_free
 from local.commands.dashboard import dashboard_command, dashboard_env
 from local.console import table
+from local.invocation import cli_command
 from local.pricing_api import Knobs
 from local.tracking import approve, is_final
+from local.workflow_costs import cost_fields, cost_table, wait_for_metrics
 
 SAMPLE_IMAGE = Path(__file__).with_name("data") / "sample-shelf.jpg"
 DEMO_REVIEW_TIMEOUT_SECONDS = 600
@@ -56,6 +63,21 @@ class DemoOptions:
     port_base: int = 4566
     env_file: Path = Path(".albumreg") / "local.env"
     dashboard_port: int | None = 8501
+    data_dir: Path | None = None
+    fresh: bool = False
+
+    @property
+    def stays_open(self) -> bool:
+        """A person ran it: keep the cloud and the dashboard up after the table."""
+        return not self.auto_approve and not self.as_json
+
+
+def demo_key(image: Path, now: datetime) -> str:
+    """A key of its own for each run: the same photo under one key is one upload (a duplicate)."""
+    plain = key_for(image)
+    stem, dot, suffix = plain.rpartition(".")
+    stamp = now.strftime("%Y%m%d-%H%M%S-%f")
+    return f"{stem}-{stamp}{dot}{suffix}" if dot else f"{plain}-{stamp}"
 
 
 @dataclass
@@ -67,6 +89,7 @@ class _Progress:
     approved: bool = False
     timeline: Timeline | None = None
     record: UploadRecord | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
 
 
 class Demo:
@@ -85,7 +108,8 @@ class Demo:
     def run(self, cloud: LocalCloud) -> dict[str, Any]:
         """Upload, follow both workflows to the end, return the JSON document."""
         deps = cloud.dependencies
-        uploaded = upload_image(deps.client("s3"), cloud.target.bucket, self.options.image)
+        key = demo_key(self.options.image, datetime.now(UTC))
+        uploaded = upload_image(deps.client("s3"), cloud.target.bucket, self.options.image, key)
         self._log(None, f"uploaded {uploaded.key} (upload {uploaded.upload_id})")
         if not self.options.auto_approve:
             self._explain_review(uploaded.upload_id)
@@ -96,6 +120,10 @@ class Demo:
             if all(self._final(p) for p in PATTERNS):
                 break
             time.sleep(POLL_SECONDS)
+        # Each ended workflow's collector run writes its cost a moment after the end.
+        ended = [p for p in PATTERNS if self._final(p)]
+        for pattern, metrics in wait_for_metrics(deps.repo, uploaded.upload_id, ended).items():
+            self.progress[pattern].metrics = metrics
         return self._document(uploaded.upload_id)
 
     def _final(self, pattern: Pattern) -> bool:
@@ -154,10 +182,11 @@ class Demo:
         self.progress[pattern].approved = True
 
     def _explain_review(self, upload_id: str) -> None:
+        albumreg = cli_command()
         self.say(
-            "\nA person confirms or corrects the years now. In another terminal:\n"
-            f"  albumreg review list\n"
-            f"  albumreg review approve {upload_id} --year SLOT=YEAR   (or: reject)\n"
+            "\nA person confirms or corrects the years now. In another terminal, here:\n"
+            f"  {albumreg} review list\n"
+            f"  {albumreg} review approve {upload_id} --year SLOT=YEAR   (or: reject)\n"
             "or use the dashboard (its address is above)\n"
             f"Without an answer the workflows go on after {self.options.review_timeout_seconds}s.\n"
         )
@@ -188,6 +217,7 @@ class Demo:
             "review": record.review.state.value if record and record.review else None,
             "error": record.summary.error if record else None,
             "timings": _timings(pattern, timeline),
+            **cost_fields(progress.metrics),
             "albums": [
                 {
                     "slot": album.slot,
@@ -264,7 +294,8 @@ def side_by_side(document: dict[str, Any]) -> str:
             )
         )
     runs = table(("pattern", "status", "active", "human wait", "billed"), stats)
-    return f"{albums}\n\n{runs}"
+    costs = cost_table({pattern: document[pattern.value] for pattern in PATTERNS})
+    return f"{albums}\n\n{runs}\n\n{costs}"
 
 
 def _year(album: dict[str, Any]) -> str | None:
@@ -287,16 +318,20 @@ def _seconds(value: float | None) -> str:
 
 
 @contextlib.contextmanager
-def _dashboard(options: DemoOptions, say: Callable[[str], None]) -> Iterator[None]:
-    """The dashboard as a child process while a person is asked to review; stopped after."""
+def _dashboard(options: DemoOptions, say: Callable[[str], None]) -> Iterator[str | None]:
+    """The dashboard as a child process while a person takes part; stopped after.
+
+    Yields:
+        Its address, or None when it was not started (``auto_approve``, or the port is taken).
+    """
     if options.auto_approve or options.dashboard_port is None:
-        yield
+        yield None
         return
     try:
         check_port_free("127.0.0.1", options.dashboard_port)
     except PortInUseError:
         say(f"port {options.dashboard_port} is taken: no dashboard; review with the CLI below")
-        yield
+        yield None
         return
     process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
         dashboard_command(port=options.dashboard_port, headless=True),
@@ -304,9 +339,10 @@ def _dashboard(options: DemoOptions, say: Callable[[str], None]) -> Iterator[Non
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    say(f"dashboard: http://127.0.0.1:{options.dashboard_port} (review there, or use the CLI)")
+    url = f"http://127.0.0.1:{options.dashboard_port}"
+    say(f"dashboard: {url} (review there, or use the CLI)")
     try:
-        yield
+        yield url
     finally:
         process.terminate()
         try:
@@ -316,8 +352,41 @@ def _dashboard(options: DemoOptions, say: Callable[[str], None]) -> Iterator[Non
             process.wait()
 
 
+def closing_links(dashboard: str | None, upload_id: str, data_dir: Path | None) -> list[str]:
+    """What a person can open after the table: the upload's pages and the same data by CLI.
+
+    The paths are the dashboard's page routes (``url_path`` in ``dashboard/app.py``); the
+    Albums page opens the upload named by ``?upload=``.
+    """
+    albumreg = cli_command()
+    lines = ["", "The local cloud keeps running (Ctrl-C to stop):"]
+    if dashboard:
+        lines += [
+            f"  Albums:      {dashboard}/albums?upload={upload_id}",
+            f"  Comparison:  {dashboard}/comparison",
+        ]
+    lines.append(f"  CLI:         {albumreg} uploads list   (in another terminal, here)")
+    if data_dir is not None:
+        lines.append(
+            f"Its state is kept in {data_dir}: `{albumreg} local` shows it again after Ctrl-C."
+        )
+    return lines
+
+
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM (SIGTERM is handled only from the main thread)."""
+    stopping = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopping.wait()
+
+
 def run_demo(options: DemoOptions, out: TextIO, err: TextIO) -> int:
-    """Run the demo: JSON or the table to ``out``; progress to ``err`` when printing JSON."""
+    """Run the demo: JSON or the table to ``out``; progress to ``err`` when printing JSON.
+
+    When ``options.stays_open``, returns only after Ctrl-C (or SIGTERM).
+    """
     progress_stream = err if options.as_json else out
 
     def say(line: str) -> None:
@@ -328,15 +397,22 @@ def run_demo(options: DemoOptions, out: TextIO, err: TextIO) -> int:
         review_timeout_seconds=options.review_timeout_seconds,
         pricing=Knobs(latency=options.price_latency, error_rate=options.price_fault_rate),
         env_file=options.env_file,
+        data_dir=options.data_dir,
+        fresh=options.fresh,
     )
     say("starting the local cloud on 127.0.0.1 ...")
     with LocalCloud(cloud_options) as cloud:
         say(f"local cloud ready (endpoints in {options.env_file})")
-        with _dashboard(options, say):
+        with _dashboard(options, say) as dashboard:
             document = Demo(options, say).run(cloud)
-    if options.as_json:
-        print(json.dumps(document, indent=2), file=out)
-    else:
-        print("\n" + side_by_side(document), file=out)
+            if options.as_json:
+                print(json.dumps(document, indent=2), file=out, flush=True)
+            else:
+                print("\n" + side_by_side(document), file=out, flush=True)
+            if options.stays_open:
+                for line in closing_links(dashboard, document["upload_id"], options.data_dir):
+                    say(line)
+                _wait_for_stop()
+                say("stopping")
     completed = all(document[p.value]["status"] == "COMPLETED" for p in PATTERNS)
     return 0 if completed else 1

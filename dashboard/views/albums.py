@@ -214,14 +214,13 @@ def main() -> None:
         return
     _listing(rows)
     by_id = {row.upload_id: row for row in rows}
-    # Nothing is opened by default: each record read is a Query, and the listing is what a
-    # person scans first. ``?upload=ID`` opens one directly (a link to share).
+    # The newest upload is open unless another is chosen: a person who just uploaded sees its
+    # records at once. ``?upload=ID`` opens one directly (a link to share, the demo's).
     wanted = st.query_params.get("upload")
     chosen = st.selectbox(
         "Upload to compare",
         list(by_id),
-        index=list(by_id).index(wanted) if wanted in by_id else None,
-        placeholder="Choose an upload to see its two records side by side",
+        index=list(by_id).index(wanted) if wanted in by_id else 0,
         format_func=lambda upload_id: (
             f"{by_id[upload_id].received_at:%Y-%m-%d %H:%M:%S}  {by_id[upload_id].key}  "
             f"({upload_id})"

@@ -1,4 +1,8 @@
-"""``albumreg demo``: the local cloud plus one upload through both workflows."""
+"""``albumreg demo``: the local cloud plus one upload through both workflows.
+
+Run by a person, the local cloud and the dashboard stay up after the closing table until
+Ctrl-C; ``--auto-approve`` and ``--json`` exit when both workflows have ended.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from typing import Any
 from client.target import DEFAULT_ENV_FILE
 from handlers.domain.errors import AlbumRegError
 from local.cloud import PortInUseError
+from local.commands.local import add_data_arguments
 from local.console import fail
 from local.demo import DEMO_REVIEW_TIMEOUT_SECONDS, SAMPLE_IMAGE, DemoOptions, run_demo
+from local.persistence import DataFolderError
 
 
 def register(subparsers: Any) -> None:
@@ -41,9 +47,10 @@ def register(subparsers: Any) -> None:
         "--dashboard-port",
         type=int,
         default=8501,
-        help="where the dashboard serves while a review waits (without --auto-approve)",
+        help="where the dashboard serves (without --auto-approve)",
     )
     parser.add_argument("--env-file", type=Path, default=DEFAULT_ENV_FILE)
+    add_data_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -63,12 +70,14 @@ def run(args: argparse.Namespace) -> int:
         port_base=args.port_base,
         env_file=args.env_file,
         dashboard_port=args.dashboard_port,
+        data_dir=args.data_dir,
+        fresh=args.fresh,
     )
     if not options.image.is_file():
         return fail(f"{options.image}: no such file")
     try:
         return run_demo(options, sys.stdout, sys.stderr)
-    except PortInUseError as exc:
+    except (PortInUseError, DataFolderError) as exc:
         return fail(str(exc))
     except AlbumRegError as exc:
         return fail(f"{options.image}: {exc}")
