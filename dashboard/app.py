@@ -36,6 +36,12 @@ page = st.navigation(
             icon=":material/compare_arrows:",
             url_path="comparison",
         ),
+        st.Page(
+            VIEWS / "executions.py",
+            title="Executions",
+            icon=":material/troubleshoot:",
+            url_path="executions",
+        ),
         st.Page(VIEWS / "upload.py", title="Upload", icon=":material/upload:", url_path="upload"),
     ]
 )

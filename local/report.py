@@ -18,6 +18,7 @@ from typing import Any
 import altair as alt
 import vl_convert
 
+from client.verdict import DEFAULT_VOLUME, verdict_rows
 from handlers.adapters.metrics_collector import CUSTOM_METRICS_PER_PATTERN, breakdown_from_values
 from handlers.domain.cost import (
     ALARMS,
@@ -32,9 +33,27 @@ from handlers.domain.cost import (
     projections,
 )
 from handlers.domain.names import Step
+from handlers.domain.policy import PRICING_READ_TIMEOUT_SECONDS
 from handlers.domain.tenant import Pattern
 from local.bench import PATTERNS, summarize
+from local.bench_scenarios import HEADERS as SCENARIO_HEADERS
+from local.bench_scenarios import render_rows
 from local.dev_metrics import NO_COVERAGE, TEST_DOUBLES, DevMetrics
+from local.failure_costs import failure_rows
+from local.report_summary import completed, flip_sentences, summary_figures
+from local.sensitivity import (
+    LATENCIES_S,
+    REVIEW_WAITS_S,
+    Point,
+    break_even,
+    cost_at_latency,
+    cost_at_review_wait,
+    curve,
+    describe,
+    latency_label,
+    measured,
+    wait_label,
+)
 
 VOLUMES = (1_000, 10_000, 100_000, 1_000_000)
 """Workflows per month the projections are shown for."""
@@ -72,9 +91,10 @@ EMULATORS: tuple[tuple[str, str, str], ...] = (
 """What each pattern needs to run its tests without AWS (documented, see FACTS.md)."""
 
 NOT_MEASURED = (
-    "Cold start proper: neither history records Lambda's init phase; the bench shows the first "
-    "workflow's active time beside the median instead (on the local cloud the first run loads "
-    "the OCR engine, which a Lambda cold start does not).",
+    "A cold start's sandbox provisioning: on the local cloud the init duration is that of our "
+    "code in a fresh worker process (from the REPORT lines of its logs); AWS adds the sandbox "
+    "and the runtime's start. On the local cloud the first extraction also loads the OCR "
+    "engine, which a Lambda cold start does not.",
     "CloudWatch Logs ingestion of the functions' logs, DynamoDB and S3 storage by the month, "
     "and data transfer: small here and not modelled.",
     "Free tiers: projections use list prices.",
@@ -111,7 +131,16 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
 
 
-SECTION_IDS = ("runtime", "cost", "projections", "developer-experience", "method")
+SECTION_IDS = (
+    "summary",
+    "runtime",
+    "cost",
+    "failure",
+    "sensitivity",
+    "projections",
+    "developer-experience",
+    "method",
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +157,9 @@ class ReportData:
         dev: repository measurements.
         prices: the price table applied.
         volumes: monthly volumes to project.
+        scenarios: ``scenarios`` of an ``albumreg bench --scenarios`` document.
+        scenario_source: where those come from.
+        volume: the monthly volume of the summary's monthly cost.
     """
 
     generated_at: datetime
@@ -139,6 +171,9 @@ class ReportData:
     environment: Mapping[str, Any] | None = None
     prices: PriceTable = US_EAST_1
     volumes: Sequence[int] = VOLUMES
+    scenarios: Mapping[str, Any] | None = None
+    scenario_source: str | None = None
+    volume: int = DEFAULT_VOLUME
 
     def of(self, pattern: Pattern) -> list[dict[str, Any]]:
         """Workflows of one pattern."""
@@ -173,6 +208,16 @@ def _seconds(value: Any) -> str:
     return "-" if value is None else f"{float(value):.3f} s"
 
 
+def _cold_start_source(summaries: Mapping[Pattern, Mapping[str, Any]]) -> str:
+    """Where the cold-start figures come from (local worker processes, or AWS), as stored."""
+    sources = {summaries[p].get("cold_start_source") for p in PATTERNS} - {None}
+    return "; ".join(sorted(str(s) for s in sources)) or "not measured"
+
+
+def _count(value: Any) -> str:
+    return "-" if value is None else str(int(value))
+
+
 def _ratio(value: Any) -> str:
     return "-" if value is None else f"{float(value):.3f}"
 
@@ -202,6 +247,10 @@ def _runtime(data: ReportData) -> Section:
         row("active p50", "active_p50_s", _seconds),
         row("active p95", "active_p95_s", _seconds),
         row("first workflow active", "first_active_s", _seconds),
+        row("other workflows active p50", "rest_active_p50_s", _seconds),
+        row("cold starts, first workflow", "first_cold_starts", _count),
+        row("cold starts, other workflows", "rest_cold_starts", _count),
+        row("init duration p50", "init_p50_s", _seconds),
         row("parallel efficiency p50", "parallel_efficiency", _ratio),
         row("overhead ratio p50", "overhead_ratio", _ratio),
         row("overhead p50", "overhead_p50_s", _seconds),
@@ -235,6 +284,7 @@ def _runtime(data: ReportData) -> Section:
             Table(("", *(p.label for p in PATTERNS)), rows),
             Chart("Active duration of each completed workflow", _strip(points)),
             Chart("Time per step, median", _grouped(steps, "step", "seconds")),
+            f"Cold starts and init duration: {_cold_start_source(summaries)}.",
             "Active duration is the execution's total minus the human wait (the review step). "
             "Parallel efficiency is the slowest price agent over the price phase's wall time. "
             "Orchestration overhead is (active duration minus work on the critical path) over "
@@ -471,9 +521,134 @@ def _lines(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return spec
 
 
+def _curves(data: ReportData) -> tuple[list[Point], list[Point]]:
+    """Cost per workflow along the price API latency and along the review wait."""
+    latency = float((data.config or {}).get("price_latency") or 0.0)
+    starts = {
+        p: found
+        for p in PATTERNS
+        if (found := measured(p, completed(data.workflows, p), latency)) is not None
+    }
+    return (
+        curve(starts, LATENCIES_S, cost_at_latency, data.prices),
+        curve(starts, REVIEW_WAITS_S, cost_at_review_wait, data.prices),
+    )
+
+
+def _summary(data: ReportData) -> Section:
+    figures = summary_figures(data.workflows, data.scenarios, data.dev, data.volume, data.prices)
+    rows = verdict_rows(figures, data.volume)
+    latency, wait = _curves(data)
+    return Section(
+        "summary",
+        "The answer",
+        [
+            "Lower wins on every row. Costs are list prices for the measured usage "
+            f"({data.prices.region}); the monthly cost adds each pattern's own fixed costs.",
+            Table(
+                ("measure", *(p.label for p in PATTERNS), "wins, by how much"),
+                [(row.measure, *(row.values[p] for p in PATTERNS), row.verdict) for row in rows],
+            ),
+            "Cold starts: "
+            + "; ".join(
+                f"{p.label}: {figures[p].cold_start_source or 'not measured'}" for p in PATTERNS
+            )
+            + ".",
+            "When the verdict flips:",
+            *flip_sentences(latency, wait, data.scenarios),
+        ],
+    )
+
+
+def _failure(data: ReportData) -> Section:
+    if not data.scenarios:
+        return Section(
+            "failure",
+            "What failure costs",
+            ["No failure scenarios measured: run albumreg bench --scenarios all, then "
+             "albumreg report."],
+        )  # fmt: skip
+    described = [
+        (name, str(found.get("description", ""))) for name, found in data.scenarios.items()
+    ]
+    return Section(
+        "failure",
+        "What failure costs",
+        [
+            f"Source: {data.scenario_source or 'a bench scenario run'}. Each scenario ran "
+            "through both orchestrators on the local cloud, where its faults are injected "
+            "(the local pricing API's knobs, the local recognizer, the automatic reviewer). "
+            "Each figure shows its change from happy in brackets; every finished workflow "
+            "counts, failed and rejected ones too.",
+            Table(SCENARIO_HEADERS, render_rows(failure_rows(data.scenarios))),
+            Table(("scenario", "what goes wrong"), described),
+        ],
+    )
+
+
+def _sensitivity(data: ReportData) -> Section:
+    latency, wait = _curves(data)
+    if not latency:
+        return Section("sensitivity", "Sensitivity", ["No completed workflow to vary."])
+    return Section(
+        "sensitivity",
+        "Sensitivity",
+        [
+            "The mean completed workflow of each pattern, priced again as one quantity "
+            "varies. Price API latency: every agent waits for its requests one after the "
+            "other; in Step Functions each of the six agents is a Lambda invocation billed "
+            "for its own wait, in the durable function the six are threads of one invocation "
+            "billed once. The model assumes the client waits for every answer: past the "
+            f"client's read timeout ({PRICING_READ_TIMEOUT_SECONDS:g} s) requests time out "
+            "and are retried instead, which the pricing-outage scenario measures.",
+            Chart(
+                "Cost per workflow by price API latency (USD)",
+                _curve_chart(latency, "seconds per pricing request"),
+            ),
+            describe(latency, "Price API latency", latency_label),
+            "While a person reviews, a Standard state machine waiting on a task token is "
+            "billed nothing; a durable execution's checkpointed data is retained for the "
+            "execution's duration plus the retention period, so its cost grows with the wait.",
+            Chart(
+                "Cost per workflow by review wait (USD)",
+                _curve_chart(wait, "seconds until the person answers"),
+            ),
+            describe(wait, "Review wait", wait_label),
+        ],
+    )
+
+
+def _curve_chart(points: Sequence[Point], axis: str) -> dict[str, Any]:
+    rows = [{"pattern": p.pattern.label, "x": p.x, "USD": p.usd} for p in points]
+    lines = (
+        alt.Chart(alt.InlineData(values=rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("x:Q", scale=alt.Scale(type="log"), title=axis),
+            y=alt.Y("USD:Q", title="USD per workflow"),
+            color=_color(),
+        )
+        .properties(width=520, height=240)
+    )
+    crossings = [{"x": x} for x in break_even(points)]
+    # A dashed rule marks each break-even point.
+    rules = alt.Chart(alt.InlineData(values=crossings)).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    spec: dict[str, Any] = (lines + rules if crossings else lines).to_dict()
+    return spec
+
+
 def sections(data: ReportData) -> list[Section]:
-    """The report's parts, in order."""
-    return [_runtime(data), _cost(data), _projections(data), _developer(data), _method(data)]
+    """The report's parts, in order: the answer first."""
+    return [
+        _summary(data),
+        _runtime(data),
+        _cost(data),
+        _failure(data),
+        _sensitivity(data),
+        _projections(data),
+        _developer(data),
+        _method(data),
+    ]
 
 
 _PAGE = """<!DOCTYPE html>
@@ -574,6 +749,9 @@ def report_data(
     config: Mapping[str, Any] | None = None,
     environment: Mapping[str, Any] | None = None,
     generated_at: datetime | None = None,
+    scenarios: Mapping[str, Any] | None = None,
+    scenario_source: str | None = None,
+    volume: int = DEFAULT_VOLUME,
 ) -> ReportData:
     """Bundle what the report shows (the clock is read here unless given)."""
     return ReportData(
@@ -584,4 +762,7 @@ def report_data(
         lost=lost,
         config=config,
         environment=environment,
+        scenarios=scenarios,
+        scenario_source=scenario_source,
+        volume=volume,
     )

@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from client.target import TargetError, load_target
+from client.verdict import DEFAULT_VOLUME
 from handlers.domain.errors import AlbumRegError
 from local.bench import DEFAULT_SAVE, PATTERNS, connect
+from local.bench_scenarios import DEFAULT_SCENARIOS_SAVE
 from local.console import fail
 from local.dev_metrics import measure
 from local.report import render_html, render_markdown, report_data
+from local.scenarios import BASELINE
 
 DEFAULT_OUT = Path("report.html")
 
@@ -33,7 +36,45 @@ def register(subparsers: Any) -> None:
         "--limit", type=int, default=200, help="newest workflows per pattern and status to read"
     )
     parser.add_argument("--env-file", type=Path, help="the running system's env file")
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=DEFAULT_SCENARIOS_SAVE,
+        help="the albumreg bench --scenarios document for What failure costs "
+        "(default %(default)s, when it exists)",
+    )
+    parser.add_argument(
+        "--volume",
+        type=int,
+        default=DEFAULT_VOLUME,
+        help="workflows per month for the summary's monthly cost (default %(default)s)",
+    )
     parser.set_defaults(run=run)
+
+
+def _scenarios(
+    path: Path,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """The failure scenarios of a scenario run, and its happy workflows with their source.
+
+    The happy workflows stand in for the runtime numbers when no other run is at hand. All
+    three are empty when there was no scenario run.
+    """
+    if not path.is_file():
+        return {}, [], {}
+    document = json.loads(path.read_text())
+    finished = document["environment"]["finished_at"]
+    source = f"albumreg bench --scenarios document {path} ({finished})"
+    happy = [w for w in document["workflows"] if w.get("scenario") == BASELINE]
+    stand_in = {
+        "source": f"the {BASELINE} scenario of {source}",
+        "lost": {
+            p.value: int(document["scenarios"][BASELINE][p.value].get("lost", 0)) for p in PATTERNS
+        },
+        "config": document.get("config"),
+        "environment": document.get("environment"),
+    }
+    return {"scenarios": document["scenarios"], "scenario_source": source}, happy, stand_in
 
 
 def _from_bench(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -70,9 +111,15 @@ def run(args: argparse.Namespace) -> int:
                 workflows, extras = [], {"source": "no running system and no bench document"}
             if not workflows and DEFAULT_SAVE.is_file():
                 workflows, extras = _from_bench(DEFAULT_SAVE)
+        scenarios, happy, stand_in = _scenarios(args.scenarios)
+        if not workflows and happy:
+            workflows, extras = happy, stand_in
+        extras |= scenarios
     except (OSError, KeyError, ValueError, AlbumRegError) as exc:
         return fail(f"cannot read the metrics: {exc}")
-    data = report_data(workflows, measure(), **extras)
+    if args.volume <= 0:
+        return fail("--volume must be positive")
+    data = report_data(workflows, measure(), volume=args.volume, **extras)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render_html(data))
     markdown = args.out.with_suffix(".md")
