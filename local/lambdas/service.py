@@ -20,11 +20,14 @@ import json
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import types
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -321,7 +324,8 @@ class LambdaService:
             daemon=True,
         )
         started = time.perf_counter()
-        process.start()
+        with _without_main_module():
+            process.start()
         child.close()
         environment = _Environment(function, environment_id, process, parent, stream)
         with self._condition:
@@ -540,6 +544,30 @@ def _timeout_error(request_id: str, seconds: float) -> dict[str, Any]:
     """Lambda's response to an invocation that overran the function's timeout."""
     message = f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds"
     return {"errorType": "Sandbox.Timedout", "errorMessage": message}
+
+
+_MAIN_MODULE_LOCK = threading.Lock()
+"""Serialises the moment a worker is started without the main module (``sys.modules``)."""
+
+
+@contextmanager
+def _without_main_module() -> Iterator[None]:
+    """Start a worker as if this process had no main script: a sandbox never runs the caller's.
+
+    ``spawn`` makes each child import the parent's ``__main__`` (by module name or file) before
+    anything else. That would pre-load whatever the starting program imports, and it breaks
+    when something replaced ``__main__``: Streamlit's script runner (the dashboard's AppTest,
+    ``albumreg bench-dashboard``) installs the page as ``__main__`` and leaves it there, and a
+    child that re-runs a Streamlit page exits at once. A bare module, for the instant of the
+    start, gives ``spawn`` nothing to import.
+    """
+    with _MAIN_MODULE_LOCK:
+        saved = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = saved
 
 
 def _exit_error(request_id: str, exitcode: int | None) -> dict[str, Any]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -202,3 +204,22 @@ def test_each_invocation_writes_lambda_format_lines_and_only_a_cold_one_has_init
         start = messages.index(f"START RequestId: {invocation.request_id} Version: $LATEST")
         end = messages.index(f"END RequestId: {invocation.request_id}")
         assert messages[start + 1 : end] == [f"serving {n}"]
+
+
+def test_worker_starts_whatever_this_process_installed_as_its_main_module(
+    service: LambdaService, tmp_path, monkeypatch
+) -> None:
+    # GIVEN a main module that a child must never run, as Streamlit's AppTest leaves one behind
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit(1)\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+
+    # WHEN a function is invoked cold
+    invocation = service.invoke(function("where"), b'{"n": 1}')
+
+    # THEN its worker starts and answers, and this process keeps its main module
+    assert invocation.cold and invocation.failure is None
+    assert result(invocation)["invocations"] == 1
+    assert sys.modules["__main__"] is page
