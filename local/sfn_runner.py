@@ -265,15 +265,6 @@ def _placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
-def task_timeout(name: str, agent: PricingAgentMode) -> int:
-    """Lambda timeout of one task function, as the stack sets it (from ``stack.timeouts``)."""
-    if name == "extract-albums":
-        return timeouts.extract_timeout()
-    if name == "price-album":
-        return timeouts.price_timeout(agent)
-    return timeouts.store_timeout()
-
-
 def deploy(
     session: boto3.session.Session,
     *,
@@ -311,7 +302,7 @@ def deploy(
             Handler=function.handler,
             Code={"ZipFile": code},
             Environment={"Variables": dict(environment or {})},
-            Timeout=task_timeout(function.name, agent),
+            Timeout=timeouts.task_timeout(function.name, agent),
             MemorySize=memory_mb,
         )
         arns[function.name] = created["FunctionArn"]

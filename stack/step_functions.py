@@ -47,15 +47,6 @@ def render_definition(function_arns: Mapping[str, str]) -> str:
     return text
 
 
-def task_timeout(name: str, agent: PricingAgentMode) -> int:
-    """Lambda timeout of one task function, from the policy of what it does."""
-    if name == "extract-albums":
-        return timeouts.extract_timeout()
-    if name == "price-album":
-        return timeouts.price_timeout(agent)
-    return timeouts.store_timeout()
-
-
 @dataclass(frozen=True)
 class StepFunctionsWorkflowArgs:
     """Arguments of ``StepFunctionsWorkflow``.
@@ -98,7 +89,7 @@ class StepFunctionsWorkflow(pulumi.ComponentResource):
                     defaults=args.functions,
                     handler=task.handler,
                     access=TASK_ACCESS[task.name],
-                    timeout_seconds=task_timeout(task.name, args.pricing_agent),
+                    timeout_seconds=timeouts.task_timeout(task.name, args.pricing_agent),
                 ),
                 opts=child,
             )

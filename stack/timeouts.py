@@ -102,6 +102,18 @@ def store_timeout() -> int:
     return _seconds(AWS_CALLS_ALLOWANCE_SECONDS)
 
 
+def task_timeout(name: str, agent: PricingAgentMode) -> int:
+    """Lambda timeout of one Step Functions task function (by its ASL name), from what it does.
+
+    The stack sets it and the local cloud gives its emulated functions the same.
+    """
+    if name == "extract-albums":
+        return extract_timeout()
+    if name == "price-album":
+        return price_timeout(agent)
+    return store_timeout()
+
+
 def durable_timeout(agent: PricingAgentMode) -> int:
     """Timeout of the durable function: its longest invocation is the extract or the price map."""
     return _seconds(max(extract_seconds(), price_agents_with_retries_seconds(agent)))
