@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,21 +65,22 @@ def local_checks(target: Target, client: ClientFactory) -> Iterator[Check]:
     except TargetError as exc:
         yield Check("local AWS emulator", False, str(exc), "start it with `albumreg local`")
         return
-    yield _plane_check(target.endpoints.get("AWS_ENDPOINT_URL_LAMBDA", ""))
+    yield _plane_check(target, client)
     yield from target_checks(target, client)
 
 
-def _plane_check(url: str) -> Check:
+def _plane_check(target: Target, client: ClientFactory) -> Check:
+    """The durable plane answers a real API call (a probe of ``/`` would log a routing error)."""
+    url = target.endpoints.get("AWS_ENDPOINT_URL_LAMBDA", "")
     name = "local durable execution plane"
     fix = "restart `albumreg local` (the durable plane runs inside it)"
     if not url.startswith("http://127.") and not url.startswith("http://localhost"):
         return Check(name, False, f"no loopback endpoint in the env file ({url!r})", fix)
     try:
-        with urllib.request.urlopen(url, timeout=2.0):  # noqa: S310 - loopback only
-            pass
-    except urllib.error.HTTPError:
-        pass  # any HTTP answer means the plane's server is up
-    except (urllib.error.URLError, OSError) as exc:
+        client("lambda").list_durable_executions_by_function(
+            FunctionName=target.durable_function, MaxItems=1
+        )
+    except (BotoCoreError, ClientError) as exc:
         return Check(name, False, f"{url} does not answer ({exc})", fix)
     return Check(name, True, url)
 
