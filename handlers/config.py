@@ -23,7 +23,7 @@ DEFAULT_VISION_MODEL = "us.amazon.nova-lite-v1:0"
 DEFAULT_PRICING_BASE_URL = "https://api.discogs.com"
 USER_AGENT = "albumreg/0.1 (+vinyl album registration)"
 
-# --- Lambda sizing, for the cost model (issue 10) ---
+# --- Lambda sizing, for the cost model ---
 DEFAULT_LAMBDA_MEMORY_MB = 1024
 """Memory of every function; the stack's ``lambdaMemoryMb`` default (a test holds them equal)."""
 DEFAULT_LAMBDA_ARCHITECTURE: LambdaArchitecture = "arm64"

@@ -88,7 +88,8 @@ EMULATORS: tuple[tuple[str, str, str], ...] = (
     ),
     ("S3, DynamoDB, EventBridge", "moto", "moto"),
 )
-"""What each pattern needs to run its tests without AWS (documented, see FACTS.md)."""
+"""What each pattern needs to run its tests without AWS: the emulators in `local/` and the
+testing SDK (`local/sfn_runner.py`, `local/durable_plane.py`, `local/moto_fixes.py`)."""
 
 NOT_MEASURED = (
     "A cold start's sandbox provisioning: on the local cloud the init duration is that of our "

@@ -468,7 +468,7 @@ class DynamoDbAlbumRepository:
         partition = _review_key(pattern, ReviewState.OPEN)
         return [_review(item) for item in self._query_index(partition, limit)]
 
-    # --- dashboard reads (issue 8) ---
+    # --- dashboard reads ---
     def get_summary(self, pattern: Pattern, upload_id: str) -> UploadSummary | None:
         """The META item alone, in one GetItem: what a review card needs to find the photo."""
         response = self._client.get_item(

@@ -39,7 +39,7 @@ STEP_LABELS: dict[Step, str] = {
     Step.STORE: "Store results",
 }
 
-# Step Functions control states (issue 5): the Choice, Pass, Succeed and Fail states of the
+# Step Functions control states: the Choice, Pass, Succeed and Fail states of the
 # ASL. They carry no business logic, so the durable workflow has no operation of these names.
 REVIEW_OUTCOME = "review-outcome"
 PRICE_FAILED = "price-album-failed"

@@ -106,7 +106,7 @@ VISION_THROTTLE_RETRY = RetryPolicy(
 VISION_CORRECTIVE_RETRIES = 1
 """A malformed model answer is retried once with a corrective message, then flagged."""
 
-# --- recognition (issue 3) ---
+# --- recognition ---
 MIN_IMAGE_EDGE_PX = 120
 """Images with a shorter edge than this cannot show six readable covers: rejected."""
 
@@ -143,7 +143,7 @@ at once and leaves the wait to the orchestrator's backoff."""
 LLM_AGENT_MAX_TURNS = 8
 """Upper bound on tool-use turns of the optional Bedrock pricing agent."""
 
-# --- pricing agents (issue 4) ---
+# --- pricing agents ---
 PRICING_SEARCH_PAGE_SIZE = 10
 """Search results one agent considers: the best matches come first, so more only costs time."""
 
@@ -159,7 +159,7 @@ TEXT_MAX_LENGTH = 200
 FIRST_YEAR = 1900
 """Earliest plausible release year; the latest is next year (pre-orders)."""
 
-# --- event delivery and Lambda limits (issue 9, the Pulumi stack) ---
+# --- event delivery and Lambda limits (the Pulumi stack) ---
 EVENT_DELIVERY_MAX_RETRIES = 8
 """EventBridge retries to start a workflow before the event goes to the dead-letter queue."""
 
@@ -172,7 +172,7 @@ DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 AWS_CALLS_ALLOWANCE_SECONDS = 30
 """Time one Lambda invocation allows for its S3, DynamoDB and Secrets Manager calls."""
 
-# --- dashboard (issue 8) ---
+# --- dashboard ---
 DASHBOARD_CACHE_TTL_SECONDS = 5
 """Listings in the dashboard are at most this old: a new review shows up within seconds."""
 

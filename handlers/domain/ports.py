@@ -132,7 +132,7 @@ class AlbumRepository(Protocol):
         """Reviews waiting for a person, newest first."""
         ...
 
-    # --- dashboard reads (issue 8) ---
+    # --- dashboard reads ---
     def get_summary(self, pattern: Pattern, upload_id: str) -> UploadSummary | None:
         """The upload's own item (where its photo is, its status), without albums or review."""
         ...
