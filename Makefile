@@ -61,7 +61,7 @@ bench-dashboard: setup
 	$(BIN)/albumreg bench-dashboard --uploads 1000
 
 coverage: setup
-	$(BIN)/pytest -m "not slow" --cov=handlers --cov=local --cov=dashboard --cov=stack --cov-report=term --cov-report=json:coverage.json
+	$(BIN)/pytest -m "not slow" --cov=handlers --cov=albumreg --cov=stack --cov-report=term --cov-report=json:coverage.json
 
 report: setup
 	$(BIN)/albumreg report --out report.html

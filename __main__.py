@@ -1,7 +1,7 @@
 """The Pulumi program: wires the components of ``stack/`` together and exports the outputs.
 
 ``pulumi up`` runs this file. No resource is defined here; the CLI and the dashboard read the
-outputs (``pulumi stack output --json``), whose names are ``client.target.STACK_OUTPUTS``.
+outputs (``pulumi stack output --json``), whose names are ``albumreg.client.target.STACK_OUTPUTS``.
 """
 
 from __future__ import annotations

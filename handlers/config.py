@@ -13,7 +13,6 @@ from typing import Literal, TypeVar
 from handlers.domain.events import UPLOAD_PREFIX
 from handlers.domain.policy import DEFAULT_REVIEW_TIMEOUT_SECONDS, MAX_IMAGE_BYTES
 
-RecognizerEngine = Literal["bedrock", "ocr"]
 PricingAgentMode = Literal["discogs", "bedrock"]
 MetricsMode = Literal["emf", "api", "off"]
 LambdaArchitecture = Literal["arm64", "x86_64"]
@@ -64,7 +63,6 @@ class Settings:
         upload_prefix: key prefix that starts workflows (``UPLOAD_PREFIX``).
         review_timeout_seconds: how long the human step waits (``REVIEW_TIMEOUT_SECONDS``).
         max_image_bytes: uploads above this are rejected (``MAX_IMAGE_BYTES``).
-        recognizer: ``bedrock`` on AWS, ``ocr`` on the local cloud (``RECOGNIZER``).
         vision_model_id: Bedrock model or inference profile id (``VISION_MODEL_ID``).
         pricing_agent: ``discogs`` (deterministic) or ``bedrock`` (LLM tool use)
             (``PRICING_AGENT``).
@@ -85,7 +83,6 @@ class Settings:
     upload_prefix: str = UPLOAD_PREFIX
     review_timeout_seconds: int = DEFAULT_REVIEW_TIMEOUT_SECONDS
     max_image_bytes: int = MAX_IMAGE_BYTES
-    recognizer: RecognizerEngine = "bedrock"
     vision_model_id: str = DEFAULT_VISION_MODEL
     pricing_agent: PricingAgentMode = "discogs"
     pricing_model_id: str = DEFAULT_VISION_MODEL
@@ -100,7 +97,7 @@ class Settings:
         """Never print the token, even in a traceback."""
         shown = "***" if self.pricing_token else None
         return (
-            f"Settings(table_name={self.table_name!r}, recognizer={self.recognizer!r}, "
+            f"Settings(table_name={self.table_name!r}, vision_model_id={self.vision_model_id!r}, "
             f"pricing_agent={self.pricing_agent!r}, pricing_base_url={self.pricing_base_url!r}, "
             f"pricing_token={shown!r}, review_timeout_seconds={self.review_timeout_seconds})"
         )
@@ -116,7 +113,6 @@ class Settings:
             "UPLOAD_PREFIX": self.upload_prefix,
             "REVIEW_TIMEOUT_SECONDS": self.review_timeout_seconds,
             "MAX_IMAGE_BYTES": self.max_image_bytes,
-            "RECOGNIZER": self.recognizer,
             "VISION_MODEL_ID": self.vision_model_id,
             "PRICING_AGENT": self.pricing_agent,
             "PRICING_MODEL_ID": self.pricing_model_id,
@@ -143,7 +139,6 @@ class Settings:
                 env, "REVIEW_TIMEOUT_SECONDS", DEFAULT_REVIEW_TIMEOUT_SECONDS
             ),
             max_image_bytes=_positive_int(env, "MAX_IMAGE_BYTES", MAX_IMAGE_BYTES),
-            recognizer=_choice(env, "RECOGNIZER", "bedrock", ("bedrock", "ocr")),
             vision_model_id=env.get("VISION_MODEL_ID", DEFAULT_VISION_MODEL),
             pricing_agent=_choice(env, "PRICING_AGENT", "discogs", ("discogs", "bedrock")),
             pricing_model_id=env.get("PRICING_MODEL_ID", DEFAULT_VISION_MODEL),

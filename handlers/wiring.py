@@ -122,7 +122,7 @@ class Dependencies:
 
     @property
     def recognizer(self) -> Recognizer:
-        """Bedrock on AWS, OCR on the local cloud."""
+        """Bedrock vision, unless one was injected (the local cloud injects its offline OCR)."""
         return self._get("recognizer", self._build_recognizer)
 
     @property

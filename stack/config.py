@@ -81,7 +81,6 @@ class StackConfig:
             table_name=table_name,
             upload_prefix=UPLOAD_PREFIX,
             review_timeout_seconds=self.review_timeout_seconds,
-            recognizer="bedrock",
             vision_model_id=self.vision_model_id,
             pricing_agent=self.pricing_agent,
             pricing_model_id=self.pricing_model_id,

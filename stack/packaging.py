@@ -37,13 +37,12 @@ LAMBDA_GLIBC = (2, 34)
 OLDEST_MANYLINUX_MINOR = 17
 """manylinux_2_17 is manylinux2014, the oldest tag a current wheel is built for."""
 
-LOCAL_ONLY_IMPORTS = frozenset(
+NEVER_SHIPPED = frozenset(
     {
+        "albumreg",
         "aws_durable_execution_sdk_python_testing",
         "altair",
         "cv2",
-        "dashboard",
-        "local",
         "moto",
         "numpy",
         "onnxruntime",
@@ -57,13 +56,8 @@ LOCAL_ONLY_IMPORTS = frozenset(
         "tests",
     }
 )
-"""Top-level modules that are never in the artifact: a handlers file importing one stays out."""
-
-LOCAL_ONLY_PATHS = (
-    "handlers/adapters/catalog",
-    "handlers/adapters/recognition/ocr.py",
-)
-"""The offline recognizer and its sample album catalog: the local cloud's, never Lambda's."""
+"""Top-level modules that are never in the artifact (the machine-side code and its extras): a
+``handlers/`` module importing one, even inside a function, fails the plan."""
 
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 """Every entry gets this date (the earliest a zip can hold), so equal inputs give equal bytes."""
@@ -95,8 +89,7 @@ class PackagePlan:
         pins: every exact pin of ``constraints.txt`` (normalised name -> version); pip gets
             the file as constraints, and the build checks the installed versions against it.
         constraints: path of ``constraints.txt``.
-        sources: the ``handlers/`` files that run in Lambda, sorted by name in the zip.
-        excluded: ``handlers/`` files left out, with the reason.
+        sources: every file of ``handlers/``, sorted by name in the zip.
     """
 
     architecture: Architecture
@@ -104,7 +97,6 @@ class PackagePlan:
     pins: tuple[tuple[str, str], ...]
     constraints: Path
     sources: tuple[SourceFile, ...]
-    excluded: tuple[tuple[str, str], ...]
 
     @property
     def platforms(self) -> tuple[str, ...]:
@@ -206,8 +198,8 @@ def plan_package(root: Path = PROJECT_ROOT, architecture: Architecture = "arm64"
     """Decide the artifact's content from the repository alone (no network, no writes).
 
     Raises:
-        PackagingError: an unknown architecture, an unpinned dependency, or a kept handlers
-            file that imports a left-out one at module level (it would fail in Lambda).
+        PackagingError: an unknown architecture, an unpinned dependency, or a ``handlers/``
+            module that imports code which is never shipped (it would fail in Lambda).
     """
     if architecture not in MACHINES:
         raise PackagingError(f"architecture {architecture!r}: expected one of {list(MACHINES)}")
@@ -217,43 +209,57 @@ def plan_package(root: Path = PROJECT_ROOT, architecture: Architecture = "arm64"
     unpinned = [item for item in requirements if normalize(item.split("==")[0]) not in pins]
     if unpinned:
         raise PackagingError(f"{unpinned} are missing from {constraints.name}")
-    sources, excluded = select_sources(root)
+    sources = select_sources(root)
     return PackagePlan(
         architecture=architecture,
         requirements=requirements,
         pins=tuple(sorted(pins.items())),
         constraints=constraints,
         sources=tuple(sources),
-        excluded=tuple(excluded),
     )
 
 
-def select_sources(root: Path) -> tuple[list[SourceFile], list[tuple[str, str]]]:
-    """Split ``handlers/`` into what Lambda runs and what only the local cloud needs.
-
-    Returns:
-        The kept files, and the left-out ones with the reason.
+def select_sources(root: Path) -> list[SourceFile]:
+    """Every file of ``handlers/``: the folder is what runs in Lambda, and nothing else.
 
     Raises:
-        PackagingError: a kept module imports a left-out one at module level.
+        PackagingError: a module imports code that is never shipped, even inside a function.
     """
-    kept: list[SourceFile] = []
-    excluded: list[tuple[str, str]] = []
-    for path in sorted((root / SOURCE_PACKAGE).rglob("*")):
-        arcname = path.relative_to(root).as_posix()
-        if not path.is_file() or _is_bytecode(arcname):
+    sources = [
+        SourceFile(path.relative_to(root).as_posix(), path)
+        for path in sorted((root / SOURCE_PACKAGE).rglob("*"))
+        if path.is_file() and not _is_bytecode(path.relative_to(root).as_posix())
+    ]
+    for source in sources:
+        if source.arcname.endswith(".py"):
+            unshipped = sorted(_top_level(all_imports(source.path)) & NEVER_SHIPPED)
+            if unshipped:
+                raise PackagingError(
+                    f"{source.arcname} imports {', '.join(unshipped)}, which is never in the "
+                    "Lambda artifact: inject it through handlers.wiring.Dependencies instead"
+                )
+    return sources
+
+
+def all_imports(path: Path) -> set[str]:
+    """Every module a file may import, inside functions too (``TYPE_CHECKING`` blocks aside)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    type_only = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and _is_type_checking(node.test)
+        for stmt in node.body
+        for child in ast.walk(stmt)
+    }
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in type_only:
             continue
-        if any(arcname == p or arcname.startswith(p + "/") for p in LOCAL_ONLY_PATHS):
-            excluded.append((arcname, "local cloud only"))
-            continue
-        if path.suffix == ".py":
-            local_only = sorted(_top_level(module_imports(path)) & LOCAL_ONLY_IMPORTS)
-            if local_only:
-                excluded.append((arcname, f"imports {', '.join(local_only)}"))
-                continue
-        kept.append(SourceFile(arcname, path))
-    _check_kept_imports(kept, {arcname for arcname, _ in excluded})
-    return kept, excluded
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
 
 
 def module_imports(path: Path) -> set[str]:
@@ -298,26 +304,6 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 def _top_level(modules: Iterable[str]) -> set[str]:
     return {name.split(".", 1)[0] for name in modules}
-
-
-def _module_file(module: str) -> tuple[str, str]:
-    """The two files a dotted module may live in, as zip names."""
-    base = module.replace(".", "/")
-    return f"{base}.py", f"{base}/__init__.py"
-
-
-def _check_kept_imports(kept: Sequence[SourceFile], excluded: set[str]) -> None:
-    for source in kept:
-        if not source.arcname.endswith(".py"):
-            continue
-        for module in module_imports(source.path):
-            if not module.startswith(SOURCE_PACKAGE + "."):
-                continue
-            if any(name in excluded for name in _module_file(module)):
-                raise PackagingError(
-                    f"{source.arcname} imports {module} at module level, which is not in the "
-                    "Lambda artifact: import it inside the function that needs it"
-                )
 
 
 def check_imports(sources: Sequence[SourceFile], available: set[str]) -> list[str]:

@@ -13,12 +13,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from client.target import Target, load_target
+from albumreg.client.target import Target, load_target
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
 from handlers.domain.records import UploadRecord
 from handlers.domain.tenant import Pattern
 
-ALBUMREG = [sys.executable, "-m", "local.cli"]
+ALBUMREG = [sys.executable, "-m", "albumreg.cli.main"]
 ROOT = Path(__file__).parents[2]
 START_TIMEOUT = 60.0
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.demo import SAMPLE_IMAGE
 from tests.e2e.target_world import TargetWorld
 
-SAMPLE = SAMPLE_IMAGE.read_bytes()
+SAMPLE = SAMPLE_PHOTO.read_bytes()
 LONGEST_REVIEW_WAIT_SECONDS = 180
 """The timeout scenario waits out the target's review timeout; past this it is skipped."""
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import boto3
 import urllib3
 
-from client.target import Target
+from albumreg.client.target import Target
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
 from handlers.domain.events import upload_id_for
 from handlers.domain.records import UploadRecord
@@ -36,7 +36,7 @@ class TargetWorld:
     """One target, its clients, and what the scenarios uploaded to it.
 
     Args:
-        target: the system (``client.target.Target``).
+        target: the system (``albumreg.client.target.Target``).
         cli_env: the environment the ``albumreg`` CLI runs with to reach it.
         review_timeout_seconds: how long its workflows wait for a person.
         pricing_admin_url: the local pricing API's admin URL, None on AWS (no outage knob).
@@ -90,7 +90,7 @@ class TargetWorld:
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run ``albumreg ARGS`` against the target, as a person's shell would."""
         return subprocess.run(
-            [sys.executable, "-m", "local.cli", *args],
+            [sys.executable, "-m", "albumreg.cli.main", *args],
             cwd=ROOT,
             env=self.cli_env,
             capture_output=True,

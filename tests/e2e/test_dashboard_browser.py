@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ViewportSize
 
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.demo import SAMPLE_IMAGE
 from tests.e2e.conftest import ALBUMREG, ROOT, RunningCloud, cli_env
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -144,7 +144,7 @@ def test_person_uploads_reviews_and_both_workflows_complete(dashboard) -> None:
 
         # The person uploads the photo from the Upload page.
         open_page(page, f"{url}/upload", "Upload")
-        page.locator("input[type=file]").set_input_files(str(SAMPLE_IMAGE))
+        page.locator("input[type=file]").set_input_files(str(SAMPLE_PHOTO))
         # The preview shows once the server has the file; only then is the button live.
         page.locator("[data-testid=stImage]").wait_for()
         upload = page.get_by_role("button", name="Upload and start both workflows")
@@ -213,9 +213,9 @@ FAILURE_TIMEOUT = 150.0
 def failed_upload(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A local cloud in this process whose vision model fails for good, and one upload that
     failed in both workflows (the scenario extract-failure of ``albumreg bench``)."""
-    from local.cloud import CloudOptions, LocalCloud
-    from local.lambdas.recognition import RecognizerKnobs
-    from local.scenarios import SCENARIOS
+    from albumreg.cloud.lambdas.recognition import RecognizerKnobs
+    from albumreg.cloud.local_cloud import CloudOptions, LocalCloud
+    from albumreg.tools.scenarios import SCENARIOS
 
     broken = next(s for s in SCENARIOS if s.name == "extract-failure")
     env_file = tmp_path / "local.env"
@@ -227,7 +227,7 @@ def failed_upload(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     with LocalCloud(options) as cloud:
         deps = cloud.dependencies
         deps.client("s3").put_object(
-            Bucket=cloud.target.bucket, Key="uploads/broken.jpg", Body=SAMPLE_IMAGE.read_bytes()
+            Bucket=cloud.target.bucket, Key="uploads/broken.jpg", Body=SAMPLE_PHOTO.read_bytes()
         )
         deadline = time.monotonic() + FAILURE_TIMEOUT
         failed: dict[Pattern, str] = {}

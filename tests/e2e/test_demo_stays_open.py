@@ -81,7 +81,7 @@ def test_interactive_demo_stays_up_with_links_until_ctrl_c(tmp_path: Path) -> No
         assert f"  Albums:      {dashboard}/albums?upload={upload_id}" in printed
         assert f"  Comparison:  {dashboard}/comparison" in printed
         # the hint names this interpreter, since it was started as a module
-        assert any("-m local.cli review approve" in line for line in printed)
+        assert any("-m albumreg.cli.main review approve" in line for line in printed)
 
         # THEN the local cloud still answers: the upload is listed, completed in both patterns
         listed = run_cli(env_file, "uploads", "list", "--status", "COMPLETED", "--json")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.domain.events import upload_id_for
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.demo import SAMPLE_IMAGE
 from tests.e2e.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.e2e
-SAMPLE = SAMPLE_IMAGE.read_bytes()
+SAMPLE = SAMPLE_PHOTO.read_bytes()
 EXPECTED_YEARS = [1959, 1969, 1977, 1971, 1984, 1997]
 
 

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 
+from albumreg.cloud.persistence import INTERRUPTED_ERROR
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.adapters.dynamodb import upload_pk
 from handlers.domain.events import upload_id_for
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.demo import SAMPLE_IMAGE
-from local.persistence import INTERRUPTED_ERROR
 from tests.e2e.conftest import RunningCloud, run_cli
 
 pytestmark = pytest.mark.e2e
-SAMPLE = SAMPLE_IMAGE.read_bytes()
+SAMPLE = SAMPLE_PHOTO.read_bytes()
 
 
 def put_sample(cloud: RunningCloud, key: str) -> str:

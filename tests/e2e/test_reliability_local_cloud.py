@@ -10,18 +10,18 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.adapters.review_inbox import OrchestratorReviewInbox
 from handlers.domain.errors import ReviewExpiredError
 from handlers.domain.events import upload_id_for
 from handlers.domain.models import ReviewResult, ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.demo import SAMPLE_IMAGE
 from tests.e2e.conftest import RunningCloud, run_cli
 from tests.reliability_sockets import listening_addresses
 
 pytestmark = pytest.mark.e2e
 
-SAMPLE = SAMPLE_IMAGE.read_bytes()
+SAMPLE = SAMPLE_PHOTO.read_bytes()
 BAD_UPLOADS = {
     "uploads/notes.jpg": (b"Kind of Blue, Miles Davis, 1959\n", "not a JPEG, PNG or WebP"),
     "uploads/empty.jpg": (b"", "empty (0 bytes)"),

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from client.target import Target, TargetError, load_target
+from albumreg.client.target import Target, TargetError, load_target
 from tests.e2e.target_scenarios import SCENARIOS
 from tests.e2e.target_world import TargetWorld, cli_environment
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from local.cloud import CloudOptions, LocalCloud
+from albumreg.cloud.local_cloud import CloudOptions, LocalCloud
 from tests.e2e.target_scenarios import SCENARIOS
 from tests.e2e.target_world import TargetWorld, cli_environment
 
@@ -94,7 +94,7 @@ def test_doctor_fails_with_a_fix_when_the_local_cloud_is_gone(tmp_path: Path) ->
     )
     world_env = cli_environment({"ALBUMREG_ENV_FILE": str(env_file)})
     result = subprocess.run(
-        [sys.executable, "-m", "local.cli", "doctor"],
+        [sys.executable, "-m", "albumreg.cli.main", "doctor"],
         env=world_env,
         capture_output=True,
         text=True,

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.domain.events import upload_id_for
 from handlers.domain.tenant import Pattern
-from local.demo import SAMPLE_IMAGE
 from tests.e2e.conftest import run_cli
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def test_ended_workflows_get_their_metrics_item_without_any_command(start_cloud)
     # GIVEN an upload waiting for review in both patterns
     cloud = start_cloud()
     key = "uploads/self-recorded.jpg"
-    etag = cloud.s3.put_object(Bucket=cloud.target.bucket, Key=key, Body=SAMPLE_IMAGE.read_bytes())[
+    etag = cloud.s3.put_object(Bucket=cloud.target.bucket, Key=key, Body=SAMPLE_PHOTO.read_bytes())[
         "ETag"
     ]
     upload_id = upload_id_for(cloud.target.bucket, key, etag.strip('"'))

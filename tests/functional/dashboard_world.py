@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from client.target import Target
+from albumreg.client.target import Target
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
 from handlers.config import Settings
 from handlers.domain.models import PriceEstimate, ReviewResult, ReviewState, WorkflowStatus
@@ -22,7 +23,6 @@ from handlers.domain.ports import ReviewInbox
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import Timeline, durable_timeline, step_functions_timeline
 from handlers.wiring import Dependencies
-from local.demo import SAMPLE_IMAGE
 from tests.conftest import T0, FixedClock, make_extraction, make_upload, six_albums
 from tests.fakes import RecordingInbox
 from tests.functional.conftest import TABLE
@@ -118,7 +118,7 @@ class World:
         return review.state
 
     def backend(self) -> Any:
-        from dashboard.data import Backend
+        from albumreg.dashboard.data import Backend
 
         target = Target(
             bucket=BUCKET,
@@ -167,7 +167,7 @@ def _completed(repo, name: str, execution_ids, metrics, year_two=None) -> str:
 def build_world(repo, s3, inbox: ReviewInbox | None = None) -> World:
     """Uploads in every state a page must draw, in the table and (one photo) in the bucket."""
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_object(Bucket=BUCKET, Key="uploads/pending.jpg", Body=SAMPLE_IMAGE.read_bytes())
+    s3.put_object(Bucket=BUCKET, Key="uploads/pending.jpg", Body=SAMPLE_PHOTO.read_bytes())
     hour = timedelta(hours=1)
     uploads = {
         "pending": _pending(repo, "pending", Pattern, NOW - timedelta(minutes=2), NOW + hour),

@@ -32,6 +32,8 @@ from aws_durable_execution_sdk_python_testing.web.server import WebServer, WebSe
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from PIL import Image
 
+from albumreg.cloud.moto_fixes import single_use_task_tokens, stable_heap_keys
+from albumreg.cloud.sfn_runner import deploy, routed_invokes
 from handlers import durable
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository, upload_pk
 from handlers.adapters.histories import durable_history
@@ -48,8 +50,6 @@ from handlers.domain.records import ReviewRecord
 from handlers.domain.tenant import Pattern
 from handlers.domain.usage import HistoryUsage, durable_usage, step_functions_usage
 from handlers.wiring import Dependencies, use
-from local.moto_fixes import single_use_task_tokens
-from local.sfn_runner import deploy, routed_invokes
 from tests.conftest import make_extraction
 from tests.functional.conftest import Workbench
 from tests.functional.durable_harness import DurableHarness, durable_runner
@@ -386,11 +386,17 @@ class DurableOrchestration:
 def open_orchestration(pattern: Pattern, bench: Workbench) -> Iterator[Orchestration]:
     """The orchestrator of ``pattern`` over the workbench's moto account.
 
-    Step Functions: the ASL deployed to moto with in-process tasks and short Retry waits, every
-    execution still running at the end stopped (it would outlive moto). Durable: a runner.
+    Step Functions: the ASL deployed to moto with in-process tasks and short Retry waits, where
+    moto differs from AWS corrected (``albumreg.cloud.moto_fixes``), every execution still running
+    at the end stopped (it would outlive moto). Durable: a runner.
     """
     if pattern is Pattern.STEP_FUNCTIONS:
-        with routed_invokes(), single_use_task_tokens(), fast_asl_retries() as delays:
+        with (
+            routed_invokes(),
+            single_use_task_tokens(),
+            stable_heap_keys(),
+            fast_asl_retries() as delays,
+        ):
             deployment = deploy(boto3.session.Session(region_name="us-east-1"))
             client = boto3.client("stepfunctions", region_name="us-east-1")
             try:

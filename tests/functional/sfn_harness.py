@@ -15,6 +15,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from albumreg.cloud.sfn_runner import (
+    Deployment,
+    history,
+    start,
+    wait_for_execution,
+)
 from handlers.domain.events import parse_upload_event
 from handlers.domain.models import (
     Album,
@@ -27,12 +33,6 @@ from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import state_transitions
 from handlers.domain.workflow import decide_review
 from handlers.wiring import Dependencies, use
-from local.sfn_runner import (
-    Deployment,
-    history,
-    start,
-    wait_for_execution,
-)
 from tests.functional.conftest import Workbench
 
 if TYPE_CHECKING:

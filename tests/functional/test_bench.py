@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from local.bench import BenchOptions, jpeg_variant, percentile, summarize
-from local.cli import main
-from local.demo import SAMPLE_IMAGE
+from albumreg.cli.main import main
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
+from albumreg.tools.workflow_bench import BenchOptions, jpeg_variant, percentile, summarize
 
 REQUIRED = {
     "completed",
@@ -63,7 +63,7 @@ def test_bench_three_uploads_loses_nothing(capsys, tmp_path) -> None:
 
 
 def test_jpeg_variant_changes_bytes_not_pixels() -> None:
-    photo = SAMPLE_IMAGE.read_bytes()
+    photo = SAMPLE_PHOTO.read_bytes()
     first, second = jpeg_variant(photo, "a #1"), jpeg_variant(photo, "a #2")
     assert len({photo, first, second}) == 3
     pixels = {Image.open(BytesIO(data)).tobytes() for data in (photo, first, second)}

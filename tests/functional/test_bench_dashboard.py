@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from local.bench_dashboard import PAGES, render_table, run_benchmark
+from albumreg.tools.dashboard_bench import PAGES, render_table, run_benchmark
 
 
 def test_every_page_draws_from_queries_and_batch_reads_only() -> None:

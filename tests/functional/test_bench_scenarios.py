@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from albumreg.cli.main import main
 from handlers.domain.names import PRICE_ONE_ALBUM, Step
 from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICE_RETRY
-from local.cli import main
 
 REQUIRED = {
     "completed",

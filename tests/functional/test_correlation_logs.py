@@ -14,11 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from albumreg.cloud.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from handlers import durable
 from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision
 from handlers.domain.tenant import Pattern
-from local.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from tests.functional.conftest import Workbench
 from tests.functional.durable_harness import DurableHarness, durable_runner
 from tests.functional.powertools_lines import captured_lines

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cached
-from dashboard.data import PATTERNS
+from albumreg.dashboard import cached
+from albumreg.dashboard.data import PATTERNS
+from albumreg.dashboard.launch import APP
 from tests.conftest import FixedClock
 from tests.fakes import RecordingInbox
 from tests.functional.dashboard_world import (
@@ -20,7 +20,6 @@ from tests.functional.dashboard_world import (
     _completed,
 )
 
-APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 TIMEOUT = 30
 
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cached
-from dashboard.review_form import FORM_SLOT, field_key
+from albumreg.dashboard import cached
+from albumreg.dashboard.launch import APP
+from albumreg.dashboard.review_form import FORM_SLOT, field_key
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.adapters.review_inbox import OrchestratorReviewInbox
 from handlers.domain.models import ReviewResult, ReviewState
 from handlers.domain.tenant import Pattern
-from local.demo import SAMPLE_IMAGE
 from tests.functional.conftest import TABLE
 from tests.functional.dashboard_world import (
     BUCKET,
@@ -35,7 +35,6 @@ from tests.functional.dashboard_world import (
     token,
 )
 
-APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 PAGES = [
     "views/reviews.py",
     "views/albums.py",
@@ -242,7 +241,7 @@ def test_comparison_draws_stored_costs_and_never_estimates_missing_ones(
 
 def test_upload_page_puts_the_photo_and_names_the_upload(app: AppTest, world: World) -> None:
     at = app.switch_page("views/upload.py").run()
-    at.file_uploader[0].set_value(("my shelf.jpg", SAMPLE_IMAGE.read_bytes(), "image/jpeg"))
+    at.file_uploader[0].set_value(("my shelf.jpg", SAMPLE_PHOTO.read_bytes(), "image/jpeg"))
     at = at.run()
 
     at = next(b for b in at.button if b.label.startswith("Upload")).click().run()

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from dashboard import data, review_form
+from albumreg.dashboard import data, review_form
 from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus
 from handlers.domain.records import UploadSummary
 from handlers.domain.tenant import Pattern

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import dashboard.executions
-from dashboard import cached
+import albumreg.dashboard.executions
+from albumreg.dashboard import cached
+from albumreg.dashboard.launch import APP
 from handlers.domain.names import Step
 from handlers.domain.tenant import Pattern
 from tests.functional.dashboard_world import HISTORY_ARNS, LDF, SF, World, build_world
 from tests.unit.test_import_boundaries import offending
 
-APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 EVENTS = Path(__file__).parents[1] / "events"
 TIMEOUT = 30
 PAGE = "views/executions.py"
@@ -45,7 +45,7 @@ def install(monkeypatch: pytest.MonkeyPatch, recorded: dict[str, str]) -> list[t
 
         return read
 
-    monkeypatch.setattr(dashboard.executions, "history_reader", reader)
+    monkeypatch.setattr(albumreg.dashboard.executions, "history_reader", reader)
     return asked
 
 
@@ -130,4 +130,4 @@ def test_retried_extract_shows_its_attempts_retry_delay_and_error(repo, s3, monk
 
 
 def test_page_data_and_chart_module_imports_no_streamlit() -> None:
-    assert offending(Path(dashboard.executions.__file__), ("streamlit",)) == []
+    assert offending(Path(albumreg.dashboard.executions.__file__), ("streamlit",)) == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,13 +17,13 @@ import pyarrow as pa  # type: ignore[import-untyped]  # Streamlit's own dependen
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cached, cloudwatch
+from albumreg.cloud.moto_fixes import namespaced_metric_queries
+from albumreg.dashboard import cached, cloudwatch
+from albumreg.dashboard.launch import APP
 from handlers.domain.tenant import Pattern
-from local.moto_fixes import namespaced_metric_queries
 from tests.functional.conftest import TABLE
 from tests.functional.dashboard_world import SF, World, build_world
 
-APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 TIMEOUT = 30
 
 

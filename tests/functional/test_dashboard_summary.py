@@ -7,15 +7,14 @@ times, no priced cost items); the rows read exactly those and say what they cann
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import cached
+from albumreg.dashboard import cached
+from albumreg.dashboard.launch import APP
 from tests.functional.dashboard_world import World, build_world
 
-APP = Path(__file__).parents[2] / "dashboard" / "app.py"
 TIMEOUT = 30
 
 

@@ -12,11 +12,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from albumreg.cloud.persistence import INTERRUPTED_ERROR, DataFolder, DataFolderError
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository
 from handlers.adapters.table_schema import create_table_request
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.persistence import INTERRUPTED_ERROR, DataFolder, DataFolderError
 from tests.conftest import T0, make_extraction, make_upload
 
 TABLE = "albumreg-data"

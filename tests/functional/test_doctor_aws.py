@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from client.target import Target, TargetError
-from local.preflight import Check, aws_checks, foundation_model
-from local.pricing_api import PricingApiServer
+from albumreg.cli.preflight import Check, aws_checks, foundation_model
+from albumreg.client.target import Target, TargetError
+from albumreg.cloud.fake_discogs import PricingApiServer
 
 REGION = "us-east-2"
 TOKEN = "doctor-test-token"

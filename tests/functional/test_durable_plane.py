@@ -9,7 +9,7 @@ import boto3
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackConfig
 
-from local.durable_plane import DurablePlane
+from albumreg.cloud.durable_plane import DurablePlane
 
 CALLBACK_IDS: list[str] = []
 

@@ -13,9 +13,9 @@ import time
 import boto3
 import pytest
 
-from local.durable_plane import DurablePlane
-from local.lambdas.durable import WorkerInvoker
-from local.lambdas.service import FunctionSpec, LambdaService
+from albumreg.cloud.durable_plane import DurablePlane
+from albumreg.cloud.lambdas.durable import WorkerInvoker
+from albumreg.cloud.lambdas.service import FunctionSpec, LambdaService
 
 pytestmark = pytest.mark.timeout(120)
 

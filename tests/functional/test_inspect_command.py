@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from albumreg.cli.main import main
+from albumreg.cloud.lambdas.recognition import RecognizerKnobs
+from albumreg.cloud.local_cloud import CloudOptions, LocalCloud
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
+from albumreg.tools.scenarios import select
 from handlers.domain.models import WorkflowStatus
 from handlers.domain.names import Step
 from handlers.domain.tenant import Pattern
-from local.cli import main
-from local.cloud import CloudOptions, LocalCloud
-from local.demo import SAMPLE_IMAGE
-from local.lambdas.recognition import RecognizerKnobs
-from local.scenarios import select
 
 WAIT_SECONDS = 150
 """Generous: on a busy two-core machine a cold worker loads the handlers slowly."""
@@ -38,7 +38,7 @@ def test_inspect_shows_both_failed_executions_with_the_error(tmp_path: Path, cap
     with LocalCloud(options) as cloud:
         deps = cloud.dependencies
         deps.client("s3").put_object(
-            Bucket=cloud.target.bucket, Key="uploads/broken.jpg", Body=SAMPLE_IMAGE.read_bytes()
+            Bucket=cloud.target.bucket, Key="uploads/broken.jpg", Body=SAMPLE_PHOTO.read_bytes()
         )
         deadline = time.monotonic() + WAIT_SECONDS
         failed: set[str] = set()

@@ -18,8 +18,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.lambdas.logs import CloudWatchLogsWriter
-from local.lambdas.service import (
+from albumreg.cloud.lambdas.logs import CloudWatchLogsWriter
+from albumreg.cloud.lambdas.service import (
     FunctionSpec,
     Invocation,
     LambdaService,

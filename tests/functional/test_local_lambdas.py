@@ -17,13 +17,13 @@ from typing import Any, TypeVar
 
 import pytest
 
-from client.uploads import upload_bytes
+from albumreg.client.tracking import approve
+from albumreg.client.uploads import upload_bytes
+from albumreg.cloud.fake_discogs import Knobs
+from albumreg.cloud.local_cloud import DURABLE_FUNCTION, CloudOptions, LocalCloud
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.domain.models import FINAL_STATUSES, WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.cloud import DURABLE_FUNCTION, CloudOptions, LocalCloud
-from local.demo import SAMPLE_IMAGE
-from local.pricing_api import Knobs
-from local.tracking import approve
 from stack.asl import DEFINITION_PATH
 
 pytestmark = pytest.mark.timeout(300)
@@ -165,7 +165,7 @@ def test_a_worker_killed_mid_invocation_fails_only_that_task_and_the_workflows_c
         pricing = cloud.pricing
         deps = cloud.dependencies
         upload = upload_bytes(
-            deps.client("s3"), cloud.target.bucket, SAMPLE_IMAGE.read_bytes(), "uploads/kill.jpg"
+            deps.client("s3"), cloud.target.bucket, SAMPLE_PHOTO.read_bytes(), "uploads/kill.jpg"
         )
 
         # WHEN a Step Functions price worker is killed while its agent waits for the API

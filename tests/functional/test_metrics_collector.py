@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from albumreg.cli.main import main
 from handlers.adapters.metrics_collector import (
     COLLECTED_KEYS,
     WORKFLOW_METRICS,
@@ -26,7 +27,6 @@ from handlers.config import Settings
 from handlers.domain.models import ReviewResult, ReviewState, StoreRequest
 from handlers.domain.tenant import Pattern
 from handlers.domain.workflow import record_failure, store_results
-from local.cli import main
 from tests.conftest import FixedClock, six_albums
 from tests.fakes import FixedPricing, RecordingMetrics
 from tests.functional.conftest import TABLE

@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
+from albumreg.cloud.moto_queries import partition_queries
 from handlers.adapters.table_schema import (
     PARTITION_KEY,
     SORT_KEY,
@@ -17,7 +18,6 @@ from handlers.adapters.table_schema import (
     STATUS_INDEX_SORT_KEY,
     create_table_request,
 )
-from local.moto_queries import partition_queries
 
 TABLE = "queries"
 

@@ -9,9 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from albumreg.cloud.moto_fixes import serialized_dynamodb
+from albumreg.cloud.moto_speed import one_backup_per_item
 from handlers.adapters.table_schema import create_table_request
-from local.moto_fixes import serialized_dynamodb
-from local.moto_speed import one_backup_per_item
 
 TABLE = "speed"
 

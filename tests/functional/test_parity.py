@@ -17,6 +17,8 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 from moto import mock_aws
 
+from albumreg.cloud.moto_fixes import serialized_dynamodb
+from albumreg.cloud.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from handlers import durable
 from handlers.adapters.dynamodb import upload_pk
 from handlers.adapters.pricing.transport import PricingUnavailableError
@@ -27,8 +29,6 @@ from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision, ReviewResult, ReviewState, WorkflowStatus
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
-from local.moto_fixes import serialized_dynamodb
-from local.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from tests.functional.conftest import TABLE, Workbench
 from tests.functional.durable_harness import DurableHarness, RunnerInbox, durable_runner, rewired
 from tests.functional.sfn_harness import SfnHarness, SlotFailingPricing
@@ -115,7 +115,7 @@ def aws() -> Iterator[None]:
     """Overrides the plain moto account: this one executes state machines.
 
     Both orchestrators write to one moto table from many threads at once: its requests are
-    serialised (``local.moto_fixes``), or a transaction's table copy races another write.
+    serialised (``albumreg.cloud.moto_fixes``), or a transaction's table copy races another write.
     """
     with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
         yield

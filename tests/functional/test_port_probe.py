@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from local.cloud import PortInUseError, check_port_free
+from albumreg.cloud.local_cloud import PortInUseError, check_port_free
 
 LOOPBACK = "127.0.0.1"
 

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from handlers.adapters.catalog import load_catalog
+from albumreg.cloud.catalog import load_catalog
+from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing.agent import DiscogsPricingAgent
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.quote import REFERENCE_CONDITION, SOURCE_LOWEST, SOURCE_SUGGESTION
@@ -24,7 +25,6 @@ from handlers.adapters.pricing.transport import (
 from handlers.domain.errors import TransientError
 from handlers.domain.models import Album, unrecognized_album
 from handlers.domain.policy import PRICING_HTTP_RETRY, RetryPolicy
-from local.pricing_api import PricingApiServer
 from tests.conftest import six_albums
 from tests.fakes import VirtualTime
 

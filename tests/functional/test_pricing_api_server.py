@@ -10,8 +10,8 @@ import time
 import pytest
 import urllib3
 
-from handlers.adapters.catalog import CONDITIONS, load_catalog
-from local.pricing_api import Knobs, PricingApiServer, search_catalog
+from albumreg.cloud.catalog import CONDITIONS, load_catalog
+from albumreg.cloud.fake_discogs import Knobs, PricingApiServer, search_catalog
 
 AUTH = {"Authorization": "Discogs token=abc", "User-Agent": "albumreg-tests"}
 HTTP = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=5))

@@ -9,9 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing import BedrockPricingAgent, DiscogsPricingAgent, build_pricing
 from handlers.config import ConfigError, Settings
-from local.pricing_api import PricingApiServer
 from tests.conftest import six_albums
 
 TOKEN = "secret-manager-token-77"

@@ -11,7 +11,7 @@ from typing import Any
 
 import urllib3
 
-from local.cli import main
+from albumreg.cli.main import main
 
 
 def free_port() -> int:

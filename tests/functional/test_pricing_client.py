@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from handlers.adapters.catalog import load_catalog
+from albumreg.cloud.catalog import load_catalog
+from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.transport import (
     PricingRejectedError,
@@ -20,7 +21,6 @@ from handlers.adapters.pricing.transport import (
 )
 from handlers.domain.errors import TransientError
 from handlers.domain.policy import PRICING_HTTP_RETRY, RetryPolicy
-from local.pricing_api import PricingApiServer
 from tests.fakes import VirtualTime
 
 TOKEN = "sekrit-token-4242"

@@ -12,7 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from handlers.adapters.catalog import load_catalog
+from albumreg.cloud.catalog import load_catalog
+from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.llm_agent import (
     SEARCH_TOOL,
@@ -30,7 +31,6 @@ from handlers.adapters.pricing.transport import (
 )
 from handlers.domain.errors import TransientError
 from handlers.domain.models import Album
-from local.pricing_api import PricingApiServer
 
 MODEL = "us.amazon.nova-lite-v1:0"
 ABBEY_ROAD = next(a for a in load_catalog() if a.title == "Abbey Road")

@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.llm_agent import TURNS_DEADLINE_SECONDS, BedrockPricingAgent
 from handlers.adapters.pricing.transport import Token, Transport
-from local.pricing_api import PricingApiServer
 from tests.functional.test_pricing_llm_agent import ALBUM, MODEL, SEARCH, Conversation, tool_turn
 
 

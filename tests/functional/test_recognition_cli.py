@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from albumreg.cli.main import main
+from albumreg.tools.sample_photos import SAMPLE_PHOTO, fonts_available
 from handlers.domain.models import Extraction
-from local.cli import main
-from local.samples import BUNDLED_SAMPLE, fonts_available
 
 needs_fonts = pytest.mark.skipif(
     not fonts_available(), reason="DejaVu fonts missing: install fonts-dejavu-core (make setup)"
@@ -16,7 +16,7 @@ needs_fonts = pytest.mark.skipif(
 
 
 def test_recognize_prints_the_six_albums(capsys):
-    assert main(["recognize", str(BUNDLED_SAMPLE)]) == 0
+    assert main(["recognize", str(SAMPLE_PHOTO)]) == 0
     out = capsys.readouterr().out
     for title in ("Kind of Blue", "Abbey Road", "Rumours", "Purple Rain", "OK Computer"):
         assert title in out
@@ -24,7 +24,7 @@ def test_recognize_prints_the_six_albums(capsys):
 
 
 def test_recognize_json_is_an_extraction(capsys):
-    assert main(["recognize", str(BUNDLED_SAMPLE), "--json"]) == 0
+    assert main(["recognize", str(SAMPLE_PHOTO), "--json"]) == 0
     extraction = Extraction.model_validate_json(capsys.readouterr().out)
     assert [album.year for album in extraction.albums] == [1959, 1969, 1977, 1971, 1984, 1997]
 

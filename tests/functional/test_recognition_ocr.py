@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.adapters.catalog import CatalogAlbum, load_catalog
-from handlers.adapters.recognition import ocr
-from handlers.adapters.recognition.ocr import OcrRecognizer, shared_engine
+from albumreg.cloud.catalog import CatalogAlbum, load_catalog
+from albumreg.cloud.recognition import ocr
+from albumreg.cloud.recognition.ocr import OcrRecognizer, shared_engine
+from albumreg.tools.sample_photos import (
+    SAMPLE_PHOTO,
+    VARIANTS,
+    demo_albums,
+    fonts_available,
+    make_sample,
+)
 from handlers.domain.errors import InvalidImageError
 from handlers.domain.models import Extraction
-from local.samples import BUNDLED_SAMPLE, VARIANTS, demo_albums, fonts_available, make_sample
 
 pytestmark = pytest.mark.skipif(
     not fonts_available(), reason="DejaVu fonts missing: install fonts-dejavu-core (make setup)"
@@ -79,7 +85,7 @@ def test_ocr_tells_hazardous_albums_apart(recognizer):
 
 
 def test_ocr_reads_the_bundled_demo_photo(recognizer):
-    data = BUNDLED_SAMPLE.read_bytes()
+    data = SAMPLE_PHOTO.read_bytes()
     assert len(data) < 400_000
     extraction = recognizer.recognize(data)
     assert_matches_truth(extraction, demo_albums())

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from local.cloud import LOCAL_PRICING_TOKEN, CloudOptions, LocalCloud
+from albumreg.cloud.local_cloud import LOCAL_PRICING_TOKEN, CloudOptions, LocalCloud
 from tests.reliability_sockets import PROC_TABLES, listening_addresses
 
 

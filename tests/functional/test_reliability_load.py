@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from client.uploads import upload_bytes
+from albumreg.client.uploads import upload_bytes
+from albumreg.cloud.lambdas.recognition import RecognizerKnobs
+from albumreg.cloud.local_cloud import CloudOptions, LocalCloud
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.adapters.dynamodb import upload_pk
 from handlers.adapters.table_schema import PARTITION_KEY, SORT_KEY
 from handlers.domain.errors import AlbumRegError
@@ -23,9 +26,6 @@ from handlers.domain.models import FINAL_STATUSES, ReviewDecision, WorkflowStatu
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
 from handlers.wiring import Dependencies
-from local.cloud import CloudOptions, LocalCloud
-from local.demo import SAMPLE_IMAGE
-from local.lambdas.recognition import RecognizerKnobs
 from tests.functional.reliability_patterns import ONE_SET_OF_RECORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -88,7 +88,7 @@ def final_uploads(deps: Dependencies, pattern: Pattern) -> dict[str, WorkflowSta
 
 def test_hundred_uploads_at_once_all_drain_with_nothing_lost(cloud: LocalCloud, capsys) -> None:
     deps = cloud.dependencies
-    photo = SAMPLE_IMAGE.read_bytes()
+    photo = SAMPLE_PHOTO.read_bytes()
     s3 = deps.client("s3")
     reviewer = Reviewer(deps)
     reviewing = threading.Thread(target=reviewer.run, name="load-reviewer", daemon=True)

@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from handlers.adapters.metrics_collector import derive
-from handlers.config import Settings
-from handlers.domain.cost import US_EAST_1
-from handlers.domain.tenant import Pattern
-from local.cli import main
-from local.dev_metrics import (
+from albumreg.cli.main import main
+from albumreg.tools.report_page import SECTION_IDS, render_html, render_markdown, report_data
+from albumreg.tools.repository_metrics import (
     NO_COVERAGE,
     asl_lines,
     measure,
     pattern_coverage,
     python_lines,
 )
-from local.report import SECTION_IDS, render_html, render_markdown, report_data
+from handlers.adapters.metrics_collector import derive
+from handlers.config import Settings
+from handlers.domain.cost import US_EAST_1
+from handlers.domain.tenant import Pattern
 
 EVENTS = Path(__file__).parents[1] / "events"
 VOID = {"meta", "br", "img", "hr", "input", "link", "wbr", "col", "area", "base", "source"}

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from albumreg.cli.main import main
+from albumreg.tools.report_page import SECTION_IDS, render_markdown, report_data, sections
+from albumreg.tools.repository_metrics import measure
 from handlers.domain.tenant import Pattern
-from local.cli import main
-from local.dev_metrics import measure
-from local.report import SECTION_IDS, render_markdown, report_data, sections
 from tests.functional.test_report import recorded_workflows
 
 SCENARIOS: dict[str, Any] = {

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from albumreg.cloud.router import MAX_DELIVERIES, EventRouter
 from handlers.domain.events import parse_upload_event, upload_event_pattern
-from local.router import MAX_DELIVERIES, EventRouter
 
 BUCKET = "albumreg-router-test"
 

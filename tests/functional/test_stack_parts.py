@@ -169,7 +169,6 @@ def test_handler_settings_carry_the_config_and_the_secret_arn() -> None:
     assert settings.table_name == "albums"
     assert settings.pricing_token_secret == "arn:secret"
     assert settings.pricing_token is None
-    assert settings.recognizer == "bedrock"
     assert settings.metrics_mode == "emf"
 
 

@@ -9,12 +9,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from albumreg.cloud.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from handlers.domain.errors import RecognitionError, TransientError
 from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus
 from handlers.domain.policy import EXTRACT_RETRY, PRICE_RETRY
 from handlers.domain.tenant import Pattern
-from local.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from tests.conftest import CATALOG_SIX, make_extraction
 from tests.fakes import ScriptedRecognizer
 from tests.functional.conftest import Workbench

@@ -11,14 +11,14 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from handlers.domain.errors import TransientError
-from handlers.domain.events import parse_upload_event
-from handlers.domain.timeline import state_transitions
-from local.sfn_runner import (
+from albumreg.cloud.sfn_runner import (
     MOTO_CONFIG,
     execution_name,
     routed_invokes,
 )
+from handlers.domain.errors import TransientError
+from handlers.domain.events import parse_upload_event
+from handlers.domain.timeline import state_transitions
 from tests.conftest import s3_event
 
 HERE = __name__

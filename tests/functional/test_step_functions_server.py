@@ -11,13 +11,13 @@ import pytest
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
+from albumreg.cloud.sfn_runner import deploy, enable_execution, routed_invokes
 from handlers.adapters.table_schema import create_table_request
 from handlers.config import Settings
 from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision, WorkflowStatus
 from handlers.domain.tenant import Pattern
 from handlers.wiring import Dependencies, use
-from local.sfn_runner import deploy, enable_execution, routed_invokes
 from tests.conftest import FixedClock, make_extraction, s3_event
 from tests.fakes import FixedPricing, RecordingMetrics, ScriptedRecognizer
 from tests.functional.conftest import Workbench

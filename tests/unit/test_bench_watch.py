@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from handlers.domain.tenant import Pattern
-from local.bench_watch import (
+from albumreg.tools.bench_watch import (
     PATIENCE_SECONDS,
     STALL_SECONDS,
     Patience,
     Reviewer,
     cold_start_figures,
 )
+from handlers.domain.tenant import Pattern
 
 SF = Pattern.STEP_FUNCTIONS
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from handlers.adapters.catalog import CONDITIONS, CatalogAlbum, load_catalog
+from albumreg.cloud.catalog import CONDITIONS, CatalogAlbum, load_catalog
 
 REQUIRED = {
     ("Kind of Blue", "Miles Davis", 1959),

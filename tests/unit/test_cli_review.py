@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from local.cli import build_parser, main
-from local.commands.review import build_decision
+from albumreg.cli.commands.review import build_decision
+from albumreg.cli.main import build_parser, main
 
 
 def parse(*argv: str):

@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.test_import_boundaries import offending
 
-DASHBOARD = Path(__file__).parents[2] / "dashboard"
+DASHBOARD = Path(__file__).parents[2] / "albumreg" / "dashboard"
 PLAIN = [DASHBOARD / name for name in ("data.py", "charts.py", "review_form.py")]
 UI = [DASHBOARD / "app.py", *sorted((DASHBOARD / "views").glob("*.py"))]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.charts import (
+from albumreg.dashboard.charts import (
     PATTERN_COLOURS,
     billed_units_chart,
     cost_chart,
@@ -15,7 +15,7 @@ from dashboard.charts import (
     success_rate_chart,
     timeline_chart,
 )
-from dashboard.data import ExecutionMetrics, Outcomes, TimelineBar, WorkflowCost
+from albumreg.dashboard.data import ExecutionMetrics, Outcomes, TimelineBar, WorkflowCost
 from handlers.domain.models import WorkflowStatus
 from handlers.domain.tenant import Pattern
 from tests.conftest import T0

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from dashboard.cloudwatch import SERIES, WINDOWS, Point, is_percentile, queries, success_rates
+from albumreg.dashboard.cloudwatch import (
+    SERIES,
+    WINDOWS,
+    Point,
+    is_percentile,
+    queries,
+    success_rates,
+)
 from handlers.domain.tenant import Pattern
 
 SF, LDF = Pattern.STEP_FUNCTIONS, Pattern.DURABLE

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from local.cli import build_parser
-from local.commands.dashboard import APP, _own_options, dashboard_command, dashboard_env
+from albumreg.cli.commands.dashboard import _own_options
+from albumreg.cli.main import build_parser
+from albumreg.dashboard.launch import APP, dashboard_command, dashboard_env
 
 
 def option(command: list[str], name: str) -> str | None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from client.target import Target
-from dashboard.data import (
+from albumreg.client.target import Target
+from albumreg.dashboard.data import (
     AlbumPair,
     ExecutionMetrics,
     Outcomes,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.review_form import FORM_SLOT, SlotInput, build_decision
+from albumreg.dashboard.review_form import FORM_SLOT, SlotInput, build_decision
 from handlers.domain.models import latest_year
 from tests.conftest import six_albums
 

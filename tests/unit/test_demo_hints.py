@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from albumreg.cli.commands.local import describe_restored
+from albumreg.cli.demo_session import closing_links, demo_key
+from albumreg.cli.invocation import cli_command
+from albumreg.cloud.persistence import Interrupted, Restored
 from handlers.domain.models import WorkflowStatus
 from handlers.domain.tenant import Pattern
-from local.commands.local import describe_restored
-from local.demo import closing_links, demo_key
-from local.invocation import cli_command
-from local.persistence import Interrupted, Restored
 
 
 def test_cli_command_is_the_venv_path_when_albumreg_is_not_on_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("local.invocation.shutil.which", lambda name: None)
+    monkeypatch.setattr("albumreg.cli.invocation.shutil.which", lambda name: None)
     assert cli_command(".venv/bin/albumreg", tmp_path) == ".venv/bin/albumreg"
     started = tmp_path / ".venv" / "bin" / "albumreg"
     assert cli_command(str(started), tmp_path) == ".venv/bin/albumreg"
@@ -32,7 +32,7 @@ def test_cli_command_is_the_bare_name_when_path_finds_this_program(
     program = tmp_path / "bin" / "albumreg"
     program.parent.mkdir()
     program.write_text("#!/bin/sh\n")
-    monkeypatch.setattr("local.invocation.shutil.which", lambda name: str(program))
+    monkeypatch.setattr("albumreg.cli.invocation.shutil.which", lambda name: str(program))
     assert cli_command(str(program), tmp_path) == "albumreg"
     # another albumreg on PATH is not the one running: keep the path
     assert cli_command(str(tmp_path / "other" / "albumreg"), tmp_path) == "other/albumreg"
@@ -40,7 +40,7 @@ def test_cli_command_is_the_bare_name_when_path_finds_this_program(
 
 def test_cli_command_started_as_a_module_uses_this_interpreter(tmp_path: Path) -> None:
     command = cli_command("/repo/local/cli.py", tmp_path)
-    assert command.endswith(" -m local.cli")
+    assert command.endswith(" -m albumreg.cli.main")
     assert Path(command.split()[0]).name == Path(sys.executable).name
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from client.inspector import (
+from albumreg.client.inspector import (
     CAUGHT,
     FAILED,
     SUCCEEDED,
@@ -218,7 +218,7 @@ def test_time_axis_puts_both_executions_on_one_origin_with_the_retry_delay() -> 
 
 
 def test_inspect_command_prints_both_sides_with_retries_errors_and_links() -> None:
-    from local.commands.inspect import render
+    from albumreg.cli.commands.inspect import render
 
     def read(pattern: Pattern, execution_id: str) -> list[dict[str, Any]]:
         return history(pattern, "vision_throttled")

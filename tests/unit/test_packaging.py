@@ -7,23 +7,28 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+import sys
 import tomllib
 import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
 from stack import packaging
 from stack.packaging import (
-    LOCAL_ONLY_IMPORTS,
+    NEVER_SHIPPED,
     ZIP_TIMESTAMP,
     PackagePlan,
     PackagingError,
+    all_imports,
     archive_entries,
     build,
     check_imports,
     check_versions,
     module_imports,
+    normalize,
     plan_package,
     write_archive,
 )
@@ -104,55 +109,79 @@ def test_plan_refuses_an_unknown_architecture() -> None:
         plan_package(ROOT, "riscv64")  # type: ignore[arg-type]
 
 
-def test_plan_keeps_handlers_and_leaves_out_the_local_recognizer(plan: PackagePlan) -> None:
-    kept = arcnames(plan)
-    assert {
-        "handlers/durable.py",
-        "handlers/step_functions.py",
-        "handlers/wiring.py",
-        "handlers/config.py",
-        "handlers/adapters/recognition/bedrock.py",
-    } <= kept
-    excluded = dict(plan.excluded)
-    assert "handlers/adapters/recognition/ocr.py" in excluded
-    assert not any(name.startswith("handlers/adapters/catalog/") for name in kept)
-    assert not any("__pycache__" in name or name.endswith(".pyc") for name in kept)
+def test_plan_zips_handlers_whole(plan: PackagePlan) -> None:
+    on_disk = {
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "handlers").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+    assert arcnames(plan) == on_disk
+    assert {"handlers/durable.py", "handlers/adapters/recognition/bedrock.py"} <= on_disk
     for source in plan.sources:
         if source.arcname.endswith(".py"):
-            tops = {name.split(".")[0] for name in module_imports(source.path)}
-            assert not tops & LOCAL_ONLY_IMPORTS, source.arcname
+            tops = {name.split(".")[0] for name in all_imports(source.path)}
+            assert not tops & NEVER_SHIPPED, source.arcname
 
 
-def test_plan_leaves_out_modules_that_import_local_only_packages(tmp_path: Path) -> None:
+def _shipped_modules(requirements: tuple[str, ...]) -> set[str]:
+    """Top-level modules of the pinned dependencies and everything they require, as installed."""
+    provides: dict[str, set[str]] = {}
+    for module, dists in metadata.packages_distributions().items():
+        for dist in dists:
+            provides.setdefault(normalize(dist), set()).add(module)
+    seen: set[str] = set()
+    pending = [normalize(item.split("==")[0]) for item in requirements]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for requirement in metadata.requires(name) or []:
+            if "extra ==" not in requirement:
+                pending.append(normalize(re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0]))
+    return set().union(*(provides.get(name, set()) for name in seen))
+
+
+def test_every_handlers_import_is_shipped_in_the_artifact(plan: PackagePlan) -> None:
+    shipped = _shipped_modules(plan.requirements) | set(sys.stdlib_module_names)
+    shipped |= {"handlers", "__future__"}
+    unshipped = {
+        f"{source.arcname}: {name}"
+        for source in plan.sources
+        if source.arcname.endswith(".py")
+        for name in {module.split(".")[0] for module in all_imports(source.path)}
+        if name not in shipped
+    }
+    assert unshipped == set()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from rapidfuzz import fuzz\n",
+        "def load():\n    from albumreg.cloud.catalog import load_catalog\n"
+        "    return load_catalog\n",
+    ],
+    ids=["at-load-time", "inside-a-function"],
+)
+def test_plan_refuses_a_module_that_imports_never_shipped_code(tmp_path: Path, code: str) -> None:
     repo = make_repo(
-        tmp_path,
-        ["boto3==1.44.8"],
-        {
-            "handlers/__init__.py": "",
-            "handlers/fuzzy.py": "from rapidfuzz import fuzz\n",
-            "handlers/lazy.py": "def load():\n    import rapidfuzz\n    return rapidfuzz\n",
-        },
+        tmp_path, ["boto3==1.44.8"], {"handlers/__init__.py": "", "handlers/uses.py": code}
     )
-    plan = plan_package(repo, "arm64")
-    assert arcnames(plan) == {"handlers/__init__.py", "handlers/lazy.py"}
-    assert dict(plan.excluded) == {"handlers/fuzzy.py": "imports rapidfuzz"}
-
-
-def test_plan_refuses_a_module_that_imports_left_out_code_at_load_time(tmp_path: Path) -> None:
-    repo = make_repo(
-        tmp_path,
-        ["boto3==1.44.8"],
-        {
-            "handlers/__init__.py": "",
-            "handlers/adapters/__init__.py": "",
-            "handlers/adapters/catalog/__init__.py": "CATALOG = []\n",
-            "handlers/uses_catalog.py": "from handlers.adapters.catalog import CATALOG\n",
-        },
-    )
-    with pytest.raises(
-        PackagingError, match=r"uses_catalog\.py imports handlers\.adapters\.catalog"
-    ):
+    with pytest.raises(PackagingError, match=r"handlers/uses\.py imports (rapidfuzz|albumreg)"):
         plan_package(repo, "arm64")
+
+
+def test_all_imports_skips_only_type_checking_blocks(tmp_path: Path) -> None:
+    source = tmp_path / "m.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    import mypy_boto3_s3\n"
+        "def later():\n"
+        "    import rapidocr\n"
+    )
+    assert all_imports(source) == {"typing", "rapidocr"}
 
 
 def test_plan_refuses_a_dependency_that_is_not_pinned_exactly(tmp_path: Path) -> None:
@@ -209,7 +238,7 @@ def test_archive_is_byte_identical_sorted_and_free_of_bytecode(
     assert {"boto3/__init__.py", "boto3-1.44.8.dist-info/METADATA", "handlers/durable.py"} <= set(
         names
     )
-    assert "handlers/adapters/recognition/ocr.py" not in names
+    assert not [n for n in names if n.startswith("albumreg/")]
 
 
 def test_archive_refuses_a_dependency_that_shadows_handlers(

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from albumreg.cli.main import main
 from handlers.domain.cost import DURABLE_KEYS, SCALAR_KEYS, price_table, snapshot
-from local.cli import main
 
 SNAPSHOT = snapshot()
 DURABLE_REGIONS = sorted(SNAPSHOT.durable_regions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.cli import build_parser, main
+from albumreg.cli.main import build_parser, main
 
 
 def test_pricing_api_help_lists_knobs(capsys):
@@ -46,7 +46,7 @@ def test_pricing_api_parses_flags():
     )
     assert (args.port, args.latency, args.jitter, args.seed) == (0, 0.5, 0.1, 7)
     assert (args.error_rate, args.rate_limit, args.hang_rate) == (0.2, 0.1, 0.05)
-    assert args.run.__module__ == "local.commands.pricing_api"
+    assert args.run.__module__ == "albumreg.cli.commands.pricing_api"
 
 
 def test_pricing_api_defaults():

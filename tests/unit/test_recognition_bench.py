@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from handlers.adapters.catalog import load_catalog
+from albumreg.cloud.catalog import load_catalog
+from albumreg.tools.recognition_bench import VariantScore, render_table, run_benchmark
+from albumreg.tools.sample_photos import demo_albums, fonts_available
 from handlers.domain.models import Album, Extraction, unrecognized_album
-from local.bench_recognition import VariantScore, render_table, run_benchmark
-from local.samples import demo_albums, fonts_available
 
 
 def test_variant_score_counts_right_wrong_missed_and_foreign():

@@ -16,7 +16,6 @@ from handlers.domain.policy import VISION_READ_TIMEOUT_SECONDS
 PACKAGE = Path(__file__).parents[2] / "handlers" / "adapters" / "recognition"
 LOCAL_ONLY = ("rapidocr", "onnxruntime", "rapidfuzz", "cv2", "numpy")
 LAMBDA_MODULES = ("__init__.py", "bedrock.py", "image.py")
-LOCAL_MODULES = ("ocr", "matcher", "layout")
 
 
 def module_level_imports(path: Path) -> set[str]:
@@ -33,7 +32,7 @@ def module_level_imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("module", LAMBDA_MODULES)
 def test_lambda_side_of_recognition_imports_no_local_only_package(module):
     imported = module_level_imports(PACKAGE / module)
-    banned = LOCAL_ONLY + tuple(f"handlers.adapters.recognition.{name}" for name in LOCAL_MODULES)
+    banned = (*LOCAL_ONLY, "albumreg")
     assert (
         sorted(
             name for name in imported if any(name == b or name.startswith(b + ".") for b in banned)
@@ -44,7 +43,7 @@ def test_lambda_side_of_recognition_imports_no_local_only_package(module):
 
 def test_build_recognizer_gives_bedrock_with_its_own_timeouts():
     session = boto3.session.Session(region_name="us-east-1")
-    settings = Settings(table_name="t", recognizer="bedrock", vision_model_id="model-x")
+    settings = Settings(table_name="t", vision_model_id="model-x")
     recognizer = build_recognizer(settings, session)
     assert isinstance(recognizer, BedrockRecognizer)
     assert recognizer.engine == "bedrock:model-x"
@@ -54,9 +53,8 @@ def test_build_recognizer_gives_bedrock_with_its_own_timeouts():
     assert options["retries"]["total_max_attempts"] == 1
 
 
-def test_build_recognizer_gives_ocr_for_the_local_cloud():
-    from handlers.adapters.recognition.ocr import OcrRecognizer
+def test_the_offline_recognizer_is_the_local_clouds_and_reads_the_catalog():
+    from albumreg.cloud.recognition import offline_recognizer
+    from albumreg.cloud.recognition.ocr import OcrRecognizer
 
-    settings = Settings(table_name="t", recognizer="ocr")
-    recognizer = build_recognizer(settings, boto3.session.Session(region_name="us-east-1"))
-    assert isinstance(recognizer, OcrRecognizer)
+    assert isinstance(offline_recognizer(), OcrRecognizer)

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from handlers.adapters.recognition.layout import (
+from albumreg.cloud.recognition.layout import (
     TextPiece,
     grid_layout,
     locate_covers,
     reading_order,
 )
-from local.samples import fonts_available, make_sample
+from albumreg.tools.sample_photos import fonts_available, make_sample
 
 needs_fonts = pytest.mark.skipif(
     not fonts_available(), reason="DejaVu fonts missing: install fonts-dejavu-core (make setup)"

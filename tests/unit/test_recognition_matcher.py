@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.adapters.catalog import load_catalog
-from handlers.adapters.recognition.matcher import CatalogMatcher, words
+from albumreg.cloud.catalog import load_catalog
+from albumreg.cloud.recognition.matcher import CatalogMatcher, words
 
 
 @pytest.fixture(scope="module")

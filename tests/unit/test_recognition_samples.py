@@ -7,8 +7,14 @@ import io
 import pytest
 from PIL import Image
 
-from local import samples
-from local.samples import VARIANTS, FontsMissingError, demo_albums, fonts_available, make_sample
+from albumreg.tools import sample_photos as samples
+from albumreg.tools.sample_photos import (
+    VARIANTS,
+    FontsMissingError,
+    demo_albums,
+    fonts_available,
+    make_sample,
+)
 from tests.conftest import CATALOG_SIX
 
 pytestmark = pytest.mark.skipif(

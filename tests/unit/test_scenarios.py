@@ -8,12 +8,9 @@ from typing import Any
 
 import pytest
 
-from handlers.domain.errors import RecognitionError, TransientError
-from handlers.domain.models import Extraction
-from handlers.domain.tenant import Pattern
-from local.failure_costs import extra_cost, failure_rows, retry_count, scenario_figures
-from local.pricing_api import Knobs
-from local.scenarios import (
+from albumreg.cloud.fake_discogs import Knobs
+from albumreg.tools.failure_costs import extra_cost, failure_rows, retry_count, scenario_figures
+from albumreg.tools.scenarios import (
     BASELINE,
     SCENARIOS,
     FaultyRecognizer,
@@ -21,6 +18,9 @@ from local.scenarios import (
     VisionFault,
     select,
 )
+from handlers.domain.errors import RecognitionError, TransientError
+from handlers.domain.models import Extraction
+from handlers.domain.tenant import Pattern
 from tests.conftest import make_extraction
 
 NAMES = [

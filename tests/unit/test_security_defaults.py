@@ -8,13 +8,13 @@ import inspect
 import traceback
 from pathlib import Path
 
+from albumreg.cli.main import build_parser
+from albumreg.cloud.durable_plane import DurablePlane
+from albumreg.cloud.fake_discogs import PricingApiServer
+from albumreg.cloud.local_cloud import CloudOptions
+from albumreg.dashboard.launch import dashboard_command
 from handlers.adapters.pricing.transport import Token
 from handlers.config import Settings
-from local.cli import build_parser
-from local.cloud import CloudOptions
-from local.commands.dashboard import dashboard_command
-from local.durable_plane import DurablePlane
-from local.pricing_api import PricingApiServer
 
 ROOT = Path(__file__).parents[2]
 SECRET = "s3cr3t-discogs-token-value"

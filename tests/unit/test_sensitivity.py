@@ -6,11 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from handlers.domain.cost import US_EAST_1, workflow_cost
-from handlers.domain.tenant import Pattern
-from handlers.domain.usage import GB, Usage
-from local.report_summary import failure_sentence, flip_sentences
-from local.sensitivity import (
+from albumreg.tools.report_summary import failure_sentence, flip_sentences
+from albumreg.tools.sensitivity import (
     LATENCIES_S,
     REVIEW_WAITS_S,
     Measured,
@@ -24,6 +21,9 @@ from local.sensitivity import (
     measured,
     wait_label,
 )
+from handlers.domain.cost import US_EAST_1, workflow_cost
+from handlers.domain.tenant import Pattern
+from handlers.domain.usage import GB, Usage
 
 SF, LDF = Pattern.STEP_FUNCTIONS, Pattern.DURABLE
 ARM = US_EAST_1.duration("arm64").usd

@@ -16,7 +16,6 @@ def test_settings_to_env_round_trips_every_field() -> None:
         upload_prefix="incoming/",
         review_timeout_seconds=42,
         max_image_bytes=1234,
-        recognizer="ocr",
         vision_model_id="eu.amazon.nova-lite-v1:0",
         pricing_agent="bedrock",
         pricing_model_id="global.anthropic.claude-haiku-4-5-20251001-v1:0",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from client.target import Target, TargetError, load_target, parse_env_file
+from albumreg.client.target import Target, TargetError, load_target, parse_env_file
 
 LOCAL = Target(
     bucket="b",
@@ -51,8 +51,15 @@ def test_apply_to_environment_replaces_real_credentials_locally(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AWS_PROFILE", "production")
+    # Every variable it sets is restored afterwards: later tests must not reach this endpoint.
+    for name in (
+        *LOCAL.endpoints,
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+    ):
+        monkeypatch.setenv(name, "before")
     LOCAL.apply_to_environment()
     assert os.environ["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:4566"
     assert os.environ["AWS_ACCESS_KEY_ID"] == "local"
     assert "AWS_PROFILE" not in os.environ
-    monkeypatch.delenv("AWS_ENDPOINT_URL_S3")

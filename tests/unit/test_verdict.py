@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from client.verdict import (
+from albumreg.client.verdict import (
     NOT_MEASURED,
     PatternFigures,
     compare,

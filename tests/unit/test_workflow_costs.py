@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from albumreg.cli.workflow_costs import cost_fields, cost_table, wait_for_metrics
 from handlers.domain.tenant import Pattern
-from local.workflow_costs import cost_fields, cost_table, wait_for_metrics
 
 SF, LDF = Pattern.STEP_FUNCTIONS, Pattern.DURABLE
 STORED = {

@@ -1,7 +1,7 @@
 """A small typed client for the Discogs API subset pricing needs: search, stats, suggestions.
 
-Speaks the wire format of api.discogs.com (and of ``local/pricing_api.py``); the base URL comes
-from configuration. Imports only pydantic and the transport: it runs inside Lambda.
+Speaks the wire format of api.discogs.com (and of ``albumreg/cloud/fake_discogs.py``); the base URL
+comes from configuration. Imports only pydantic and the transport: it runs inside Lambda.
 """
 
 from __future__ import annotations

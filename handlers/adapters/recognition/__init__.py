@@ -1,7 +1,8 @@
-"""Recognizers behind the ``Recognizer`` port: Bedrock vision on AWS, offline OCR locally.
+"""The recognizer behind the ``Recognizer`` port in Lambda: Bedrock vision.
 
-Must not import the OCR engine, onnxruntime or rapidfuzz at module level: they are local-only
-extras that the Lambda artifact does not contain.
+The local cloud's offline recognizer lives beside it (``albumreg.cloud.recognition``) and
+reaches the handlers through ``Dependencies``: nothing here imports it, so the Lambda artifact is
+``handlers/`` whole.
 """
 
 from __future__ import annotations
@@ -27,18 +28,11 @@ VISION_CLIENT_CONFIG = Config(
 
 
 def build_recognizer(settings: Settings, session: boto3.session.Session) -> Recognizer:
-    """The recognizer the settings ask for.
+    """Bedrock vision with its own timeouts.
 
     Args:
-        settings: ``recognizer`` picks the engine; ``vision_model_id`` the Bedrock model.
+        settings: ``vision_model_id`` is the Bedrock model or inference profile.
         session: where the Bedrock client comes from (its endpoint from ``AWS_ENDPOINT_URL_*``).
     """
-    if settings.recognizer == "ocr":
-        # Local-only: RapidOCR, onnxruntime and rapidfuzz are not in the Lambda artifact, so
-        # they are imported only when the local cloud asks for the OCR engine.
-        from handlers.adapters.catalog import load_catalog  # noqa: PLC0415
-        from handlers.adapters.recognition.ocr import OcrRecognizer  # noqa: PLC0415
-
-        return OcrRecognizer(load_catalog())
     client = session.client("bedrock-runtime", config=VISION_CLIENT_CONFIG)
     return BedrockRecognizer(client, settings.vision_model_id)

@@ -1,7 +1,7 @@
 """Fixtures of the reliability suite: every case runs once per orchestrator.
 
 The moto account here executes state machines, and its DynamoDB takes one request at a time
-(``local.moto_fixes``), because both orchestrators' handlers write from many threads.
+(``albumreg.cloud.moto_fixes``), because both orchestrators' handlers write from many threads.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from local.moto_fixes import serialized_dynamodb
-from local.sfn_runner import MOTO_CONFIG
+from albumreg.cloud.moto_fixes import serialized_dynamodb
+from albumreg.cloud.sfn_runner import MOTO_CONFIG
 from tests.functional.conftest import Workbench
 from tests.functional.reliability_patterns import (
     PATTERN_IDS,

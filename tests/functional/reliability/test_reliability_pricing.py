@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing.agent import DiscogsPricingAgent
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.transport import (
@@ -30,7 +31,6 @@ from handlers.domain.models import ReviewDecision, WorkflowStatus
 from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICE_RETRY, PRICING_HTTP_RETRY
 from handlers.domain.records import UploadRecord
 from handlers.domain.reviews import submit_review
-from local.pricing_api import PricingApiServer
 from tests.functional.conftest import Workbench
 from tests.functional.reliability_patterns import (
     COMPLETED,

@@ -11,11 +11,11 @@ import logging
 import boto3
 import pytest
 
+from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing import build_pricing
 from handlers.config import Settings
 from handlers.domain.models import ReviewDecision
 from handlers.domain.reviews import submit_review
-from local.pricing_api import PricingApiServer
 from tests.functional.conftest import TABLE, Workbench
 from tests.functional.reliability_patterns import (
     COMPLETED,
