@@ -40,7 +40,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         "workflow measured",
         extra={
             "written": collected.written,
-            "cost_total_usd": collected.values.get("cost_total_usd"),
+            "cost_total_usd": collected.metrics.cost_total_usd,
         },
     )
     return {

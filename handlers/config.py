@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from handlers.domain.events import UPLOAD_PREFIX
-from handlers.domain.policy import DEFAULT_REVIEW_TIMEOUT_SECONDS, MAX_IMAGE_BYTES
+from handlers.domain.events import MAX_IMAGE_BYTES, UPLOAD_PREFIX
+from handlers.domain.policy import DEFAULT_REVIEW_TIMEOUT_SECONDS
 
 PricingAgentMode = Literal["discogs", "bedrock"]
 MetricsMode = Literal["emf", "api", "off"]

@@ -21,10 +21,9 @@ import pulumi_aws as aws
 
 from handlers.adapters.cold_starts import LOG_GROUPS_VARIABLE, WAIT_VARIABLE
 from handlers.collector import REPORT_WAIT_SECONDS, TIMEOUT_SECONDS
-from handlers.domain.policy import DEAD_LETTER_RETENTION_SECONDS
 from handlers.domain.status_change import durable_status_pattern, step_functions_status_pattern
 from handlers.domain.tenant import Pattern
-from stack.events import RETRY_POLICY
+from stack.delivery import dead_letter_queue, event_target
 from stack.functions import (
     FunctionDefaults,
     WorkflowFunction,
@@ -36,7 +35,6 @@ from stack.iam import (
     FunctionAccess,
     PolicyDocument,
     allow,
-    deny_insecure_transport,
     document,
     durable_executions_of,
     executions_of,
@@ -104,23 +102,6 @@ def collector_policy(
     )
 
 
-def dead_letter_policy(queue_arn: str, rule_arns: Sequence[str]) -> PolicyDocument:
-    """Let the two status rules (through EventBridge) drop undeliverable events into the queue."""
-    return document(
-        [
-            {
-                "Sid": "UndeliveredStatusEvents",
-                "Effect": "Allow",
-                "Principal": {"Service": "events.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": sorted(rule_arns)}},
-            },
-            deny_insecure_transport("DenyInsecureTransport", "sqs", [queue_arn]),
-        ]
-    )
-
-
 @dataclass(frozen=True)
 class MetricsCollectorArgs:
     """Arguments of ``MetricsCollector``.
@@ -171,12 +152,26 @@ class MetricsCollector(pulumi.ComponentResource):
             opts=child,
         )
 
-        # SSE-SQS: EventBridge cannot write to a queue encrypted with the AWS-managed KMS key.
-        dead_letters = aws.sqs.Queue(
-            f"{name}-dead-letters",
-            sqs_managed_sse_enabled=True,
-            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
-            opts=child,
+        rules = {
+            Pattern.STEP_FUNCTIONS: aws.cloudwatch.EventRule(
+                f"{name}-sf-rule",
+                description="Step Functions executions of this stack ended: measure them",
+                event_pattern=pulumi.Output.from_input(args.state_machine_arn).apply(
+                    lambda arn: json.dumps(step_functions_status_pattern(arn))
+                ),
+                opts=child,
+            ),
+            Pattern.DURABLE: aws.cloudwatch.EventRule(
+                f"{name}-ldf-rule",
+                description="Durable executions of this stack ended: measure them",
+                event_pattern=pulumi.Output.from_input(args.durable_function_arn).apply(
+                    lambda arn: json.dumps(durable_status_pattern(arn))
+                ),
+                opts=child,
+            ),
+        }
+        dead_letters = dead_letter_queue(
+            name, [rule.arn for rule in rules.values()], "UndeliveredStatusEvents", self
         )
         account = current_account(args.functions.region, self)
         policy = aws.iam.RolePolicy(
@@ -204,33 +199,6 @@ class MetricsCollector(pulumi.ComponentResource):
             destination_config={"on_failure": {"destination": dead_letters.arn}},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
-
-        rules = {
-            Pattern.STEP_FUNCTIONS: aws.cloudwatch.EventRule(
-                f"{name}-sf-rule",
-                description="Step Functions executions of this stack ended: measure them",
-                event_pattern=pulumi.Output.from_input(args.state_machine_arn).apply(
-                    lambda arn: json.dumps(step_functions_status_pattern(arn))
-                ),
-                opts=child,
-            ),
-            Pattern.DURABLE: aws.cloudwatch.EventRule(
-                f"{name}-ldf-rule",
-                description="Durable executions of this stack ended: measure them",
-                event_pattern=pulumi.Output.from_input(args.durable_function_arn).apply(
-                    lambda arn: json.dumps(durable_status_pattern(arn))
-                ),
-                opts=child,
-            ),
-        }
-        aws.sqs.QueuePolicy(
-            f"{name}-dead-letters-policy",
-            queue_url=dead_letters.url,
-            policy=pulumi.Output.all(dead_letters.arn, *(r.arn for r in rules.values())).apply(
-                lambda values: json.dumps(dead_letter_policy(values[0], values[1:]))
-            ),
-            opts=child,
-        )
         for pattern, rule in rules.items():
             # Lambda checks a resource policy rather than a role: allow exactly this rule.
             permission = aws.lambda_.Permission(
@@ -241,15 +209,13 @@ class MetricsCollector(pulumi.ComponentResource):
                 source_arn=rule.arn,
                 opts=child,
             )
-            aws.cloudwatch.EventTarget(
+            event_target(
                 f"{name}-{pattern.value}-target",
-                rule=rule.name,
-                arn=function.arn,
-                retry_policy=RETRY_POLICY,
-                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(
-                    arn=dead_letters.arn
-                ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[permission, policy]),
+                rule,
+                function.arn,
+                dead_letters,
+                parent=self,
+                depends_on=[permission, policy],
             )
 
         self.function_arn = function.arn

@@ -2,7 +2,7 @@
 
 Pulumi only. The event pattern is ``handlers.domain.events.upload_event_pattern``, the same
 one the local cloud routes with. Events that cannot be delivered after the retry policy go
-to an encrypted dead-letter queue.
+to an encrypted dead-letter queue (``stack.delivery``).
 """
 
 from __future__ import annotations
@@ -14,18 +14,9 @@ import pulumi
 import pulumi_aws as aws
 
 from handlers.domain.events import upload_event_pattern
-from handlers.domain.policy import (
-    DEAD_LETTER_RETENTION_SECONDS,
-    EVENT_DELIVERY_MAX_AGE_SECONDS,
-    EVENT_DELIVERY_MAX_RETRIES,
-)
+from stack.delivery import dead_letter_queue, event_target
 from stack.functions import current_account
-from stack.iam import dead_letter_queue_policy, service_trust_policy, start_execution_policy
-
-RETRY_POLICY = aws.cloudwatch.EventTargetRetryPolicyArgs(
-    maximum_retry_attempts=EVENT_DELIVERY_MAX_RETRIES,
-    maximum_event_age_in_seconds=EVENT_DELIVERY_MAX_AGE_SECONDS,
-)
+from stack.iam import service_trust_policy, start_execution_policy
 
 
 @dataclass(frozen=True)
@@ -72,23 +63,7 @@ class UploadTrigger(pulumi.ComponentResource):
             event_pattern=pattern,
             opts=child,
         )
-
-        # SSE-SQS: EventBridge cannot write to a queue encrypted with the AWS-managed KMS key.
-        dead_letters = aws.sqs.Queue(
-            f"{name}-dead-letters",
-            sqs_managed_sse_enabled=True,
-            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
-            opts=child,
-        )
-        aws.sqs.QueuePolicy(
-            f"{name}-dead-letters-policy",
-            queue_url=dead_letters.url,
-            policy=pulumi.Output.all(dead_letters.arn, rule.arn).apply(
-                lambda values: json.dumps(dead_letter_queue_policy(values[0], values[1]))
-            ),
-            opts=child,
-        )
-        dead_letter_config = aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=dead_letters.arn)
+        dead_letters = dead_letter_queue(name, [rule.arn], "UndeliveredUploadEvents", self)
 
         account = current_account(args.region, self)
         start_role = aws.iam.Role(
@@ -106,14 +81,14 @@ class UploadTrigger(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.cloudwatch.EventTarget(
+        event_target(
             f"{name}-step-functions",
-            rule=rule.name,
-            arn=args.state_machine_arn,
+            rule,
+            args.state_machine_arn,
+            dead_letters,
+            parent=self,
+            depends_on=[start_policy],
             role_arn=start_role.arn,
-            retry_policy=RETRY_POLICY,
-            dead_letter_config=dead_letter_config,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[start_policy]),
         )
 
         # Lambda checks a resource policy rather than a role: allow this rule, on the alias only.
@@ -126,13 +101,13 @@ class UploadTrigger(pulumi.ComponentResource):
             source_arn=rule.arn,
             opts=child,
         )
-        aws.cloudwatch.EventTarget(
+        event_target(
             f"{name}-durable",
-            rule=rule.name,
-            arn=args.durable_alias_arn,
-            retry_policy=RETRY_POLICY,
-            dead_letter_config=dead_letter_config,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+            rule,
+            args.durable_alias_arn,
+            dead_letters,
+            parent=self,
+            depends_on=[permission],
         )
 
         self.rule_arn = rule.arn

@@ -271,17 +271,17 @@ def start_execution_policy(state_machine_arn: str) -> PolicyDocument:
     return document([allow("StartWorkflow", ["states:StartExecution"], [state_machine_arn])])
 
 
-def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> PolicyDocument:
-    """Let one rule (through EventBridge) drop undeliverable events into the queue."""
+def dead_letter_queue_policy(queue_arn: str, rule_arns: Sequence[str], sid: str) -> PolicyDocument:
+    """Let these rules (through EventBridge) drop undeliverable events into the queue."""
     return document(
         [
             {
-                "Sid": "UndeliveredUploadEvents",
+                "Sid": sid,
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sqs:SendMessage",
                 "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+                "Condition": {"ArnEquals": {"aws:SourceArn": sorted(rule_arns)}},
             },
             deny_insecure_transport("DenyInsecureTransport", "sqs", [queue_arn]),
         ]

@@ -1,7 +1,7 @@
 """Observability component: a dashboard comparing the two patterns, and alarms on failures.
 
 Pulumi only. Metric names and namespaces are the ones the handlers emit (EMF, dimension
-``Service=albumreg``); the dashboard body is built by a pure function so tests read it.
+``Service=album-registration``); the dashboard body is built by a pure function so tests read it.
 """
 
 from __future__ import annotations

@@ -7,19 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from albumreg.tools.sample_photos import demo_albums
 from handlers.domain.events import upload_id_for
 from handlers.domain.models import Album, Extraction, Upload
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
-CATALOG_SIX = [
-    ("Kind of Blue", "Miles Davis", 1959),
-    ("Abbey Road", "The Beatles", 1969),
-    ("Rumours", "Fleetwood Mac", 1977),
-    ("Blue", "Joni Mitchell", 1971),
-    ("Purple Rain", "Prince", 1984),
-    ("OK Computer", "Radiohead", 1997),
-]
+CATALOG_SIX = [(album.title, album.artist, album.year) for album in demo_albums()]
+"""The six albums of the demo photo, with the catalog's years, in slot order."""
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 
+from handlers.adapters.pricing.transport import PricingUnavailableError
 from handlers.domain.errors import InvalidImageError
 from handlers.domain.models import Album, Extraction, PriceEstimate, ReviewResult
 from handlers.domain.tenant import Pattern
@@ -41,15 +44,45 @@ class ScriptedRecognizer:
         return self.extraction
 
 
-class FixedPricing:
-    """A ``PricingSource`` that prices every album at the same amount."""
+class ScriptedPricing:
+    """A ``PricingSource`` that prices every album at one amount and counts the calls per slot.
 
-    def __init__(self, amount: str = "20.00") -> None:
+    What the tests vary is data only: ``failing`` slots raise their error on every attempt (an
+    agent whose retries run out), ``flaky_attempts`` makes each slot's first attempts raise the
+    pricing API's transient error (an outage that passes), and ``answer_slot`` makes every
+    estimate name that slot (a confused source the step must not trust). Safe to call from the
+    orchestrators' threads at once.
+    """
+
+    def __init__(
+        self,
+        amount: str = "20.00",
+        *,
+        failing: Mapping[int, Exception] | None = None,
+        flaky_attempts: int = 0,
+        answer_slot: int | None = None,
+    ) -> None:
         self.amount = Decimal(amount)
+        self.failing = dict(failing or {})
+        self.flaky_attempts = flaky_attempts
+        self.answer_slot = answer_slot
+        self.calls: Counter[int] = Counter()
+        self._lock = threading.Lock()
 
     def estimate(self, album: Album) -> PriceEstimate:
+        with self._lock:
+            self.calls[album.slot] += 1
+            attempt = self.calls[album.slot]
+        if album.slot in self.failing:
+            raise self.failing[album.slot]
+        if attempt <= self.flaky_attempts:
+            raise PricingUnavailableError(f"GET /database/search: HTTP 503 (slot {album.slot})")
         return PriceEstimate(
-            slot=album.slot, amount=self.amount, confidence=0.8, source="fake", requests=2
+            slot=album.slot if self.answer_slot is None else self.answer_slot,
+            amount=self.amount,
+            confidence=0.8,
+            source="fake",
+            requests=1,
         )
 
 

@@ -36,16 +36,15 @@ from handlers.adapters.histories import read_timeline
 from handlers.domain.models import FINAL_STATUSES, ReviewState, WorkflowStatus
 from handlers.domain.names import STEP_LABELS, Step
 from handlers.domain.records import UploadRecord
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 from handlers.domain.timeline import Timeline
+from handlers.domain.workflow_metrics import WorkflowMetrics
 from handlers.wiring import Dependencies
 
 DEMO_REVIEW_TIMEOUT_SECONDS = 600
 """Long enough for a person to review in the dashboard; the workflows go on after it."""
 POLL_SECONDS = 0.25
-PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 STEP_NAMES = frozenset(step.value for step in Step)
-BILLED_UNIT = {Pattern.STEP_FUNCTIONS: "state transitions", Pattern.DURABLE: "durable operations"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ class _Progress:
     approved: bool = False
     timeline: Timeline | None = None
     record: UploadRecord | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: WorkflowMetrics | None = None
 
 
 class Demo:
@@ -247,7 +246,7 @@ def _timings(pattern: Pattern, timeline: Timeline | None) -> dict[str, Any]:
         "parallel_efficiency": timeline.parallel_efficiency,
         "steps": timeline.step_seconds(),
         "billed_units": timeline.billed_units,
-        "billed_unit": BILLED_UNIT[pattern],
+        "billed_unit": pattern.billed_unit,
     }
 
 

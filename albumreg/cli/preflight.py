@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from albumreg.client.target import STACK_OUTPUTS, Target, TargetError, check_reachable
-from handlers.adapters.price_list import PriceListReader
+from albumreg.tools.price_list import PriceListReader
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.transport import Token, Transport
 from handlers.config import USER_AGENT
@@ -112,7 +112,7 @@ def durable_region_check(client: ClientFactory, region: str) -> Check:
     name = f"durable functions in {region}"
     fix = "choose a Region that offers them, e.g. `pulumi config set aws:region us-east-2`"
     if region in snapshot().durable_regions:
-        return Check(name, True, "listed in the price snapshot's durable Regions")
+        return Check(name, True, "listed in the rate snapshot's durable Regions")
     try:
         read = PriceListReader(client("pricing")).read(region)
     except (ClientError, BotoCoreError) as exc:

@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from albumreg.client.console import table
+from handlers.domain.cost import SHARED_COMPONENTS, Component, in_words
 from handlers.domain.ports import AlbumRepository
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 WAIT_SECONDS = 30.0
 """How long after both workflows ended the demo waits for their METRICS items."""
@@ -28,40 +30,38 @@ def wait_for_metrics(
     timeout: float = WAIT_SECONDS,
     poll: float = 0.25,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[Pattern, dict[str, Any]]:
+) -> dict[Pattern, WorkflowMetrics]:
     """Each pattern's METRICS item once the collector wrote it (missing ones after ``timeout``)."""
     wanted = list(patterns)
-    found: dict[Pattern, dict[str, Any]] = {}
+    found: dict[Pattern, WorkflowMetrics] = {}
     deadline = time.monotonic() + timeout
     while True:
         for pattern in [p for p in wanted if p not in found]:
-            item = repo.get_metrics(pattern, [upload_id]).get(upload_id, {})
-            if "collected_at" in item:
-                found[pattern] = dict(item)
+            item = repo.get_metrics(pattern, [upload_id]).get(upload_id)
+            if item is not None and item.collected:
+                found[pattern] = item
         if len(found) == len(wanted) or time.monotonic() >= deadline:
             return found
         sleep(poll)
 
 
-def cost_fields(metrics: Mapping[str, Any]) -> dict[str, Any]:
+def cost_fields(metrics: WorkflowMetrics | None) -> dict[str, Any]:
     """The JSON a pattern's part of the demo document carries about cost and cold starts.
 
     ``cost_per_workflow_usd`` is the workflow's whole cost, ``cost_orchestration_usd`` what
     depends on the orchestrator (orchestration plus compute, as in the METRICS item), and
     ``cost_components_usd`` each component; None when the workflow recorded nothing.
     """
-    components = metrics.get("cost")
+    found = metrics or WorkflowMetrics()
     return {
-        "cost_per_workflow_usd": _number(metrics.get("cost_total_usd")),
-        "cost_orchestration_usd": _number(metrics.get("cost_orchestration_usd")),
+        "cost_per_workflow_usd": _number(found.cost_total_usd),
+        "cost_orchestration_usd": _number(found.cost_orchestration_usd),
         "cost_components_usd": (
-            {name: _number(usd) for name, usd in components.items()}
-            if isinstance(components, Mapping)
-            else None
+            {name: float(usd) for name, usd in found.cost.items()} if found.cost else None
         ),
-        "cold_starts": _number(metrics.get("cold_starts")),
-        "init_durations_s": [_number(s) for s in metrics.get("init_durations_s") or []],
-        "cold_start_source": metrics.get("cold_start_source"),
+        "cold_starts": _number(found.cold_starts),
+        "init_durations_s": list(found.init_durations_s),
+        "cold_start_source": found.cold_start_source,
     }
 
 
@@ -78,29 +78,34 @@ def cost_table(parts: Mapping[Pattern, Mapping[str, Any]]) -> str:
         rows.append(
             (
                 pattern.label,
-                _usd(components.get("orchestration")),
-                _usd(components.get("compute")),
+                _usd(components.get(Component.ORCHESTRATION)),
+                _usd(components.get(Component.COMPUTE)),
                 _usd(part.get("cost_per_workflow_usd")),
                 "-" if cold is None else f"{cold:g}",
                 ", ".join(f"{s:.2f}s" for s in durations) or "-",
             )
         )
     text = table(
-        ("pattern", "orchestration", "compute", "cost per workflow", "cold starts", "init"),
+        (
+            "pattern",
+            Component.ORCHESTRATION,
+            Component.COMPUTE,
+            "cost per workflow",
+            "cold starts",
+            "init",
+        ),
         rows,
     )
     notes = [
-        "USD per workflow at list prices; the total adds the shared vision, storage and other "
-        "costs (the offline recognizer costs nothing)."
+        "USD per workflow at AWS list rates; the total adds the shared "
+        f"{in_words(SHARED_COMPONENTS)} costs (the offline recognizer costs nothing)."
     ]
     notes += [f"Cold starts: {source}." for source in sorted(sources)]
     return text + "\n" + "\n".join(notes)
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
+def _number(value: Decimal | int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _usd(value: float | None) -> str:

@@ -11,7 +11,7 @@ pure, so tests feed it recorded histories.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,13 +21,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.adapters.histories import durable_history, step_functions_history
 from handlers.domain.records import UploadSummary
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 from handlers.domain.timeline import moment
 
 if TYPE_CHECKING:
     from handlers.domain.ports import AlbumRepository
 
-PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -630,41 +629,46 @@ def time_axis(inspection: Inspection) -> list[Bar]:
     def seconds(when: datetime | None) -> float:
         return ((when or horizon) - origin).total_seconds()
 
-    bars = []
-    for trace in traces:
-        for order, operation in enumerate(trace.operations):
-            row = label(operation)
-            if not operation.attempts:
-                detail = operation.status + (f": {operation.error}" if operation.error else "")
-                bars.append(
-                    Bar(trace.pattern, row, order, seconds(operation.start),
-                        seconds(operation.end), "operation", detail)
-                )  # fmt: skip
-            for attempt in operation.attempts:
-                failed = attempt.status in (FAILED, TIMED_OUT)
-                detail = f"attempt {attempt.number}: {attempt.status}"
-                if attempt.error:
-                    detail += f" ({attempt.error})"
-                # A task that waits for a callback ran only until it handed its token over;
-                # the rest is the wait for a person, drawn as such.
-                ran_until = attempt.waiting_from or attempt.end
-                bars.append(
-                    Bar(trace.pattern, row, order, seconds(attempt.start), seconds(ran_until),
-                        "failed attempt" if failed else "attempt", detail)
-                )  # fmt: skip
-                if attempt.waiting_from is not None:
-                    bars.append(
-                        Bar(trace.pattern, row, order, seconds(attempt.waiting_from),
-                            seconds(attempt.end), "waiting", f"waiting for a callback: {detail}")
-                    )  # fmt: skip
-                if attempt.retry_delay_seconds and attempt.end is not None:
-                    start = seconds(attempt.end)
-                    bars.append(
-                        Bar(trace.pattern, row, order, start, start + attempt.retry_delay_seconds,
-                            "retry delay", f"{attempt.retry_delay_seconds:g} s before attempt "
-                            f"{attempt.number + 1}")
-                    )  # fmt: skip
-    return bars
+    return [
+        bar
+        for trace in traces
+        for order, operation in enumerate(trace.operations)
+        for bar in _operation_bars(trace.pattern, order, operation, seconds)
+    ]
+
+
+def _operation_bars(
+    pattern: Pattern, order: int, operation: Operation, seconds: Callable[[datetime | None], float]
+) -> Iterator[Bar]:
+    """One operation's bars, all on its row.
+
+    The operation as a whole when it has no attempts; else each attempt, its wait for a
+    callback and the delay before the next attempt.
+    """
+
+    def bar(start: float, end: float, kind: str, detail: str) -> Bar:
+        return Bar(pattern, label(operation), order, start, end, kind, detail)
+
+    if not operation.attempts:
+        detail = operation.status + (f": {operation.error}" if operation.error else "")
+        yield bar(seconds(operation.start), seconds(operation.end), "operation", detail)
+    for attempt in operation.attempts:
+        failed = attempt.status in (FAILED, TIMED_OUT)
+        detail = f"attempt {attempt.number}: {attempt.status}"
+        if attempt.error:
+            detail += f" ({attempt.error})"
+        # A task that waits for a callback ran only until it handed its token over;
+        # the rest is the wait for a person, drawn as such.
+        ran_until = attempt.waiting_from or attempt.end
+        kind = "failed attempt" if failed else "attempt"
+        yield bar(seconds(attempt.start), seconds(ran_until), kind, detail)
+        if attempt.waiting_from is not None:
+            waiting = f"waiting for a callback: {detail}"
+            yield bar(seconds(attempt.waiting_from), seconds(attempt.end), "waiting", waiting)
+        if attempt.retry_delay_seconds and attempt.end is not None:
+            start = seconds(attempt.end)
+            delay = f"{attempt.retry_delay_seconds:g} s before attempt {attempt.number + 1}"
+            yield bar(start, start + attempt.retry_delay_seconds, "retry delay", delay)
 
 
 # --- one table per execution ---

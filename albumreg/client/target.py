@@ -149,7 +149,10 @@ def load_target(env_file: Path | None = None) -> Target:
             if target is not None:
                 return target
         elif explicit is not None:
-            raise TargetError(f"env file {path} does not exist")
+            raise TargetError(
+                f"env file {path} does not exist: start the local cloud with `albumreg local` "
+                f"(it writes {DEFAULT_ENV_FILE}), or pass the file it wrote"
+            )
     target = _from_values(os.environ, "environment") or _from_pulumi()
     if target is None:
         raise TargetError(

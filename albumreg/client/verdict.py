@@ -12,17 +12,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.adapters.metrics_collector import CUSTOM_METRICS_PER_PATTERN, breakdown_from_values
+from handlers.adapters.metrics_collector import CUSTOM_METRICS_PER_PATTERN
 from handlers.domain.cost import (
     ALARMS,
     FixedResources,
-    PriceTable,
+    RateCard,
     mean_cost,
     monthly_projection,
 )
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
-PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 DEFAULT_VOLUME = 100_000
 """Workflows per month the summary's monthly cost is shown for."""
 
@@ -160,33 +160,33 @@ def _median(values: Sequence[Any]) -> float | None:
 
 def measured_figures(
     pattern: Pattern,
-    completed: Sequence[Mapping[str, Any]],
+    completed: Sequence[WorkflowMetrics],
     volume: int,
-    prices: PriceTable,
+    rates: RateCard,
 ) -> PatternFigures:
     """Cost, monthly cost, latency and cold starts of one pattern from its METRICS values.
 
     Args:
         pattern: which orchestrator.
-        completed: the METRICS values of its completed workflows (plain JSON numbers).
+        completed: the METRICS values of its completed workflows.
         volume: workflows per month for the monthly cost.
-        prices: the price table for the fixed monthly costs.
+        rates: the AWS rate card for the fixed monthly costs.
     """
-    breakdowns = [b for w in completed if (b := breakdown_from_values(pattern, w)) is not None]
+    breakdowns = [b for w in completed if (b := w.breakdown(pattern)) is not None]
     monthly = None
     per_workflow = None
     if breakdowns:
         mean = mean_cost(breakdowns)
         own = FixedResources(custom_metrics=CUSTOM_METRICS_PER_PATTERN, alarms=ALARMS[pattern])
-        monthly = float(monthly_projection(mean, volume, own, prices).total_usd)
+        monthly = float(monthly_projection(mean, volume, own, rates).total_usd)
         per_workflow = float(mean.total)
     # Workflows that ran before cold starts were measured say so; the others say how.
-    found = {str(w["cold_start_source"]) for w in completed if w.get("cold_start_source")}
+    found = {w.cold_start_source for w in completed if w.cold_start_source}
     sources = sorted(found - {NOT_MEASURED} or found)
     return PatternFigures(
         cost_per_workflow_usd=per_workflow,
         cost_per_month_usd=monthly,
-        active_p50_s=_median([w.get("active_seconds") for w in completed]),
-        cold_starts=_median([w.get("cold_starts") for w in completed]),
+        active_p50_s=_median([w.active_seconds for w in completed]),
+        cold_starts=_median([w.cold_starts for w in completed]),
         cold_start_source="; ".join(sources) or None,
     )

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rapidfuzz import fuzz, utils
 
 from albumreg.cloud.catalog import CatalogAlbum, load_catalog
-from handlers.domain.policy import PRICING_READ_TIMEOUT_SECONDS
+from handlers.adapters.pricing.transport import PRICING_READ_TIMEOUT_SECONDS
 
 logger = logging.getLogger(__name__)
 

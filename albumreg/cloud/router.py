@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from albumreg.cloud.poller import Poller
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -27,6 +28,9 @@ Starter = Callable[[Mapping[str, Any], str], None]
 
 MAX_DELIVERIES = 5
 """A message that failed this often is dropped and logged (AWS would send it to the DLQ)."""
+
+RETRY_SECONDS = 1.0
+"""Pause after a failed receive, so a queue that is gone is not asked in a tight loop."""
 
 
 class EventRouter:
@@ -46,27 +50,17 @@ class EventRouter:
         self._redelivery_seconds = redelivery_seconds
         self._queue_url = queue_url
         self._starters = tuple(starters)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        # No pause between polls: each receive long-polls for up to a second by itself.
+        self._poller = Poller(name, self.drain_once, interval=0, retry_seconds=RETRY_SECONDS)
         self.delivered = 0
 
     def start(self) -> None:
         """Begin draining."""
-        self._thread.start()
+        self._poller.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop after the current poll (at most one second)."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.drain_once()
-            except Exception:
-                logger.exception("%s: polling the queue failed; retrying", self._name)
-                self._stop.wait(1.0)
+        self._poller.stop(timeout)
 
     def drain_once(self, wait_seconds: int = 1) -> int:
         """Receive one batch and deliver it; returns the number of events delivered.

@@ -34,7 +34,7 @@ import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -102,10 +102,8 @@ class Deployment:
     function_arns: dict[str, str]
 
 
-def _resolve(handler_path: str | None, packages: Sequence[str]) -> Handler | None:
-    """The callable a Lambda ``Handler`` setting names, when it lives in an allowed package."""
-    if not handler_path or not handler_path.startswith(tuple(packages)):
-        return None
+def _resolve(handler_path: str) -> Handler:
+    """The callable a Lambda ``Handler`` setting names (``module.attribute``)."""
     module_name, _, attribute = handler_path.rpartition(".")
     handler: Handler = getattr(importlib.import_module(module_name), attribute)
     return handler
@@ -142,16 +140,20 @@ def _as_step_functions_sees(payload: bytes) -> bytes:
     return json.dumps(unknown).encode()
 
 
-@contextmanager
-def worker_invokes(
-    service: LambdaService, packages: Sequence[str] = HANDLER_PACKAGES
-) -> Iterator[None]:
-    """Run Lambda invokes in the service's worker processes until the block ends.
+Invoker = Callable[[Any, str | None, bytes, dict[str, Any]], bytes]
+"""Runs one invocation of a moto ``LambdaFunction`` whose handler is ours: ``(function,
+qualifier, body, response headers) -> payload``; it may set Lambda's response headers."""
 
-    Patches moto's Docker-less Lambda backend class like ``routed_invokes``. Each function
-    runs with the environment, timeout and memory size it was created with. A crash or a
-    timeout fails that invocation only (``Lambda.Unknown`` to Step Functions); a throttle is
-    Lambda's ``TooManyRequestsException``.
+
+@contextmanager
+def _invokes_through(run: Invoker, packages: Sequence[str]) -> Iterator[None]:
+    """Send moto's Lambda invokes of our handlers to ``run`` until the block ends.
+
+    Patches moto's Docker-less Lambda backend class, so it applies to ``mock_aws`` and to a
+    ``ThreadedMotoServer`` in this process alike. The function must exist (as on AWS, an
+    unknown function is ``ResourceNotFoundException``); one whose handler is outside
+    ``packages`` gets moto's own echo. Blocks may nest (each restores what it replaced) but
+    must not interleave across threads.
     """
     original = LambdaSimpleBackend.invoke
 
@@ -166,25 +168,8 @@ def worker_invokes(
         function = self.get_function(function_name, qualifier)
         if not function.handler or not function.handler.startswith(tuple(packages)):
             return original(self, function_name, qualifier, body, headers, response_headers)
-        spec = FunctionSpec(
-            name=function.function_name,
-            handler=function.handler,
-            environment=dict(function.environment_vars),
-            qualifier=qualifier,
-            timeout_seconds=float(function.timeout),
-            memory_mb=int(function.memory_size),
-            region=self.region_name,
-        )
-        try:
-            invocation = service.invoke(spec, body.encode() if isinstance(body, str) else body)
-        except TooManyRequestsError as exc:
-            raise _ThrottledError(str(exc)) from exc
-        payload = invocation.payload
-        if invocation.failure in ("crash", "timeout"):
-            payload = _as_step_functions_sees(payload)
-        if invocation.function_error is not None:
-            response_headers["x-amz-function-error"] = invocation.function_error
-        response_headers["x-amz-executed-version"] = spec.version
+        data = body.encode() if isinstance(body, str) else body or b""
+        payload = run(function, qualifier, data, response_headers)
         response_headers["Content-Length"] = str(len(payload))
         return payload
 
@@ -195,30 +180,54 @@ def worker_invokes(
         LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
 
 
-@contextmanager
-def routed_invokes(packages: Sequence[str] = HANDLER_PACKAGES) -> Iterator[None]:
+def worker_invokes(
+    service: LambdaService, packages: Sequence[str] = HANDLER_PACKAGES
+) -> AbstractContextManager[None]:
+    """Run Lambda invokes in the service's worker processes until the block ends.
+
+    Each function runs with the environment, timeout and memory size it was created with. A
+    crash or a timeout fails that invocation only (``Lambda.Unknown`` to Step Functions); a
+    throttle is Lambda's ``TooManyRequestsException``.
+    """
+
+    def run(
+        function: Any, qualifier: str | None, body: bytes, response_headers: dict[str, Any]
+    ) -> bytes:
+        spec = FunctionSpec(
+            name=function.function_name,
+            handler=function.handler,
+            environment=dict(function.environment_vars),
+            qualifier=qualifier,
+            timeout_seconds=float(function.timeout),
+            memory_mb=int(function.memory_size),
+            region=function.region,
+        )
+        try:
+            invocation = service.invoke(spec, body)
+        except TooManyRequestsError as exc:
+            raise _ThrottledError(str(exc)) from exc
+        payload = invocation.payload
+        if invocation.failure in ("crash", "timeout"):
+            payload = _as_step_functions_sees(payload)
+        if invocation.function_error is not None:
+            response_headers["x-amz-function-error"] = invocation.function_error
+        response_headers["x-amz-executed-version"] = spec.version
+        return payload
+
+    return _invokes_through(run, packages)
+
+
+def routed_invokes(packages: Sequence[str] = HANDLER_PACKAGES) -> AbstractContextManager[None]:
     """Run Lambda invokes through the functions' real handlers until the block ends.
 
-    Patches moto's Docker-less Lambda backend class, so it applies to ``mock_aws`` and to a
-    ``ThreadedMotoServer`` in this process alike. The function must exist (as on AWS, an
-    unknown function is ``ResourceNotFoundException``). Invocations run synchronously in the
-    calling thread, whatever the invocation type: a Map's six iterations are six threads.
-    Blocks may nest (each restores what it replaced) but must not interleave across threads.
+    Invocations run synchronously in the calling thread, whatever the invocation type: a Map's
+    six iterations are six threads.
     """
-    original = LambdaSimpleBackend.invoke
 
-    def invoke(
-        self: LambdaSimpleBackend,
-        function_name: str,
-        qualifier: str | None,
-        body: Any,
-        headers: Any,
-        response_headers: Any,
-    ) -> str | bytes | None:
-        function = self.get_function(function_name, qualifier)
-        handler = _resolve(function.handler, packages)
-        if handler is None:
-            return original(self, function_name, qualifier, body, headers, response_headers)
+    def run(
+        function: Any, qualifier: str | None, body: bytes, response_headers: dict[str, Any]
+    ) -> bytes:
+        handler = _resolve(function.handler)
         context = InvokeContext(
             function.function_name,
             function.function_arn,
@@ -230,15 +239,9 @@ def routed_invokes(packages: Sequence[str] = HANDLER_PACKAGES) -> Iterator[None]
         except Exception as exc:  # the Lambda runtime reports every exception the same way
             response_headers["x-amz-function-error"] = "Unhandled"
             result = _error_document(exc)
-        payload = json.dumps(result).encode()
-        response_headers["Content-Length"] = str(len(payload))
-        return payload
+        return json.dumps(result).encode()
 
-    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        LambdaSimpleBackend.invoke = original  # type: ignore[method-assign]
+    return _invokes_through(run, packages)
 
 
 def enable_execution(endpoint_url: str, timeout: float = 5.0) -> None:

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-import threading
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from albumreg.cloud.durable_plane import ACCOUNT_ID
 from albumreg.cloud.lambdas.logs import log_group
+from albumreg.cloud.poller import Poller
 from albumreg.cloud.router import EventRouter
 from handlers.adapters.cold_starts import LOG_GROUPS_VARIABLE, SOURCE_VARIABLE, WAIT_VARIABLE
 from handlers.collector import TIMEOUT_SECONDS
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_stepfunctions import SFNClient
 
-logger = logging.getLogger(__name__)
 
 COLLECTOR_FUNCTION = "albumreg-local-collector"
 COLLECTOR_HANDLER = "handlers.collector.handler"
@@ -207,28 +205,19 @@ class StatusWatcher:
         self._durable = durable
         self._events = events
         self._watched = watched
-        self._poll = poll_seconds
         self._published: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="status-watcher", daemon=True)
+        self._poller = Poller(
+            "status-watcher", self.poll_once, interval=poll_seconds, retry_seconds=poll_seconds
+        )
         self.published = 0
 
     def start(self) -> None:
         """Begin watching."""
-        self._thread.start()
+        self._poller.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop after the current poll."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._poll):
-            try:
-                self.poll_once()
-            except Exception:
-                logger.exception("status watcher: listing executions failed; retrying")
+        self._poller.stop(timeout)
 
     def poll_once(self) -> int:
         """Publish every execution that ended since the last poll; returns how many."""

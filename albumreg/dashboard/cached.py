@@ -14,16 +14,16 @@ from datetime import date
 import streamlit as st
 
 from albumreg.dashboard import cloudwatch, data
-from handlers.domain.models import FINAL_STATUSES, WorkflowStatus
-from handlers.domain.policy import (
+from albumreg.dashboard.settings import (
     DASHBOARD_CACHE_TTL_SECONDS,
     DASHBOARD_LISTING_LIMIT,
     DASHBOARD_METRICS_TTL_SECONDS,
     DASHBOARD_OPEN_REVIEWS,
     DASHBOARD_TIMED_EXECUTIONS,
 )
+from handlers.domain.models import FINAL_STATUSES, WorkflowStatus
 from handlers.domain.records import UploadRecord, UploadSummary
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 _factory: Callable[[], data.Backend] = data.connect
 
@@ -89,7 +89,7 @@ def upload_rows(
     statuses: tuple[WorkflowStatus, ...], since: date | None, until: date | None
 ) -> list[data.UploadRow]:
     """The uploads listing of the albums page."""
-    listings = [uploads(pattern, status) for pattern in data.PATTERNS for status in statuses]
+    listings = [uploads(pattern, status) for pattern in PATTERNS for status in statuses]
     return data.merge_uploads((s for listing in listings for s in listing), since, until)
 
 
@@ -104,7 +104,7 @@ def execution_metrics() -> list[data.ExecutionMetrics]:
     """Timings of the newest completed executions of both patterns."""
     newest = [
         summary
-        for pattern in data.PATTERNS
+        for pattern in PATTERNS
         for summary in uploads(pattern, WorkflowStatus.COMPLETED)[:DASHBOARD_TIMED_EXECUTIONS]
     ]
     return data.execution_metrics(backend(), newest)
@@ -112,8 +112,8 @@ def execution_metrics() -> list[data.ExecutionMetrics]:
 
 def recent_outcomes() -> list[data.Outcomes]:
     """How the newest finished uploads ended (from the cached listings)."""
-    completed = [s for p in data.PATTERNS for s in uploads(p, WorkflowStatus.COMPLETED)]
-    failed = [s for p in data.PATTERNS for s in uploads(p, WorkflowStatus.FAILED)]
+    completed = [s for p in PATTERNS for s in uploads(p, WorkflowStatus.COMPLETED)]
+    failed = [s for p in PATTERNS for s in uploads(p, WorkflowStatus.FAILED)]
     return data.recent_outcomes(completed, failed, DASHBOARD_LISTING_LIMIT)
 
 
@@ -128,7 +128,7 @@ def finished_costs() -> list[data.WorkflowCost]:
     """Stored costs of the newest finished workflows of both patterns, whatever their end."""
     finished = [
         summary
-        for pattern in data.PATTERNS
+        for pattern in PATTERNS
         for status in sorted(FINAL_STATUSES)
         for summary in uploads(pattern, status)
     ]

@@ -15,8 +15,6 @@ import altair as alt
 
 from albumreg.dashboard.cloudwatch import SERIES, SUCCESS_RATE, Readings
 from albumreg.dashboard.data import (
-    BILLED_UNIT,
-    PATTERNS,
     SUPPORTING_STEPS,
     ExecutionMetrics,
     Outcomes,
@@ -26,7 +24,7 @@ from albumreg.dashboard.data import (
 )
 from handlers.domain.cost import SHARED_COMPONENTS, Component
 from handlers.domain.names import Step
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 PATTERN_COLOURS: dict[Pattern, str] = {
     Pattern.STEP_FUNCTIONS: "#C2185B",
@@ -35,13 +33,14 @@ PATTERN_COLOURS: dict[Pattern, str] = {
 """Step Functions magenta and Lambda orange, after the AWS service icons; never swapped."""
 
 COST_COLOURS: dict[str, str] = {
-    "orchestration": "#5E35B1",
-    "compute": "#1E88E5",
-    "other": "#90A4AE",
-    "vision": "#A1887F",
-    "storage": "#BCAAA4",
+    Component.ORCHESTRATION: "#5E35B1",
+    Component.COMPUTE: "#1E88E5",
+    Component.OTHER: "#90A4AE",
+    Component.VISION: "#A1887F",
+    Component.STORAGE: "#BCAAA4",
 }
-"""Shared components (vision, storage, other) in muted tones, apart from the patterns' own."""
+"""One colour per ``Component``; the ``SHARED_COMPONENTS`` in muted tones, apart from the
+patterns' own."""
 
 STEP_COLOURS: dict[str, str] = {
     Step.EXTRACT.value: "#4C78A8",
@@ -275,7 +274,7 @@ def billed_units_chart(measured: Sequence[ExecutionMetrics]) -> Figure:
             "pattern": pattern.label,
             "units": units,
             "label": f"{units:.3g}",
-            "unit": BILLED_UNIT[pattern],
+            "unit": pattern.billed_unit,
         }
         for pattern, units in means.items()
     ]

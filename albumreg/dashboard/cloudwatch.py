@@ -14,12 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from handlers.adapters.metrics import SERVICE, SERVICE_DIMENSION
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
-
-PATTERNS: tuple[Pattern, ...] = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from statistics import median
-from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from albumreg.client.target import Target, check_reachable, load_target
+from albumreg.client.connect import connect as connect_to_target
+from albumreg.client.target import Target
 from albumreg.client.uploads import Uploaded, key_for, upload_bytes
+from albumreg.dashboard.settings import DASHBOARD_THUMBNAIL_PX
 from handlers.adapters.histories import read_timeline
 from handlers.adapters.recognition.image import decode_image
 from handlers.domain.errors import AlbumRegError
@@ -33,14 +34,11 @@ from handlers.domain.names import (
     STEP_LABELS,
     Step,
 )
-from handlers.domain.policy import DASHBOARD_THUMBNAIL_PX
 from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, UploadSummary
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 from handlers.domain.timeline import Timeline
+from handlers.domain.workflow_metrics import WorkflowMetrics
 from handlers.wiring import Dependencies
-
-PATTERNS: tuple[Pattern, ...] = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
-BILLED_UNIT = {Pattern.STEP_FUNCTIONS: "state transitions", Pattern.DURABLE: "durable operations"}
 
 SUPPORTING_STEPS: tuple[str, ...] = (RECORD_TIMEOUT, RECORD_REJECTION, RECORD_FAILURE)
 
@@ -66,11 +64,8 @@ def connect(session: boto3.session.Session | None = None) -> Backend:
     Raises:
         TargetError: nothing is running; the message says how to start it.
     """
-    target = load_target()
-    target.apply_to_environment()
-    check_reachable(target)
-    deps = Dependencies(target.settings(), session=session)
-    return Backend(target, deps, history_reader(deps))
+    connection = connect_to_target(session=session)
+    return Backend(connection.target, connection.deps, history_reader(connection.deps))
 
 
 def history_reader(deps: Dependencies) -> TimelineReader:
@@ -319,38 +314,28 @@ class ExecutionMetrics:
     cost: dict[str, float] | None = None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
+def _floats(values: Mapping[str, Decimal]) -> dict[str, float]:
+    return {name: float(value) for name, value in values.items()}
 
 
-def _numbers(value: Any) -> dict[str, float]:
-    if not isinstance(value, Mapping):
-        return {}
-    numbers = {str(name): _number(item) for name, item in value.items()}
-    return {name: number for name, number in numbers.items() if number is not None}
-
-
-def stored_metrics(summary: UploadSummary, metrics: Mapping[str, Any]) -> ExecutionMetrics | None:
-    """The timings an execution stored, or None when it stored none (older executions)."""
-    active = _number(metrics.get("active_seconds"))
-    if active is None:
+def stored_metrics(
+    summary: UploadSummary, metrics: WorkflowMetrics | None
+) -> ExecutionMetrics | None:
+    """The timings an execution stored, or None when it stored none (not collected yet)."""
+    if metrics is None or metrics.active_seconds is None:
         return None
-    billed = _number(metrics.get("billed_units"))
-    cost = _numbers(metrics.get("cost"))
     return ExecutionMetrics(
         pattern=summary.pattern,
         upload_id=summary.upload_id,
         execution_id=summary.execution_id,
         received_at=summary.received_at,
         source="stored",
-        active_seconds=active,
-        human_wait_seconds=_number(metrics.get("human_wait_seconds")) or 0.0,
-        step_seconds=_numbers(metrics.get("step_seconds")),
-        billed_units=None if billed is None else int(billed),
-        parallel_efficiency=_number(metrics.get("parallel_efficiency")),
-        cost=cost or None,
+        active_seconds=metrics.active_seconds,
+        human_wait_seconds=metrics.human_wait_seconds or 0.0,
+        step_seconds=dict(metrics.step_seconds),
+        billed_units=metrics.billed_units,
+        parallel_efficiency=metrics.parallel_efficiency,
+        cost=_floats(metrics.cost) or None,
     )
 
 
@@ -381,7 +366,7 @@ def execution_metrics(
     The stored metrics come in one BatchGetItem per hundred uploads and pattern; an
     execution that stored no timings is read from its orchestrator's history instead.
     """
-    stored: dict[tuple[Pattern, str], Mapping[str, Any]] = {}
+    stored: dict[tuple[Pattern, str], WorkflowMetrics] = {}
     for pattern in PATTERNS:
         ids = [summary.upload_id for summary in completed if summary.pattern is pattern]
         if ids:
@@ -389,7 +374,7 @@ def execution_metrics(
             stored |= {(pattern, upload_id): item for upload_id, item in found.items()}
     measured = []
     for summary in completed:
-        metrics = stored.get((summary.pattern, summary.upload_id), {})
+        metrics = stored.get((summary.pattern, summary.upload_id))
         found_metrics = stored_metrics(summary, metrics)
         if found_metrics is None and summary.execution_id:
             timeline = backend.timelines(summary.pattern, summary.execution_id)
@@ -631,8 +616,8 @@ class WorkflowCost:
     Attributes:
         status: how the workflow ended (completed, rejected or failed).
         components: USD per component of ``handlers.domain.cost.Component``.
-        orchestration_usd: what depends on the orchestrator (orchestration and compute).
-        shared_usd: what both pay alike (vision, storage, other).
+        orchestration_usd: what depends on the orchestrator (the components not shared).
+        shared_usd: what both pay alike (``handlers.domain.cost.SHARED_COMPONENTS``).
         total_usd: everything.
     """
 
@@ -651,7 +636,7 @@ def workflow_costs(backend: Backend, finished: Sequence[UploadSummary]) -> list[
     One BatchGetItem per hundred uploads and pattern; a workflow whose METRICS item holds no
     cost yet (the collector has not run) is left out, never estimated.
     """
-    stored: dict[tuple[Pattern, str], Mapping[str, Any]] = {}
+    stored: dict[tuple[Pattern, str], WorkflowMetrics] = {}
     for pattern in PATTERNS:
         ids = [summary.upload_id for summary in finished if summary.pattern is pattern]
         if ids:
@@ -659,19 +644,18 @@ def workflow_costs(backend: Backend, finished: Sequence[UploadSummary]) -> list[
             stored |= {(pattern, upload_id): item for upload_id, item in found.items()}
     costs = []
     for summary in finished:
-        metrics = stored.get((summary.pattern, summary.upload_id), {})
-        total = _number(metrics.get("cost_total_usd"))
-        if total is None:
+        metrics = stored.get((summary.pattern, summary.upload_id))
+        if metrics is None or metrics.cost_total_usd is None:
             continue
         costs.append(
             WorkflowCost(
                 pattern=summary.pattern,
                 upload_id=summary.upload_id,
                 status=summary.status,
-                components=_numbers(metrics.get("cost")),
-                orchestration_usd=_number(metrics.get("cost_orchestration_usd")) or 0.0,
-                shared_usd=_number(metrics.get("cost_shared_usd")) or 0.0,
-                total_usd=total,
+                components=_floats(metrics.cost),
+                orchestration_usd=float(metrics.cost_orchestration_usd or 0),
+                shared_usd=float(metrics.cost_shared_usd or 0),
+                total_usd=float(metrics.cost_total_usd),
             )
         )
     return costs

@@ -14,8 +14,9 @@ import altair as alt
 
 from albumreg.client.inspector import Bar, Inspection, history_reader, inspect_upload
 from albumreg.dashboard.charts import Figure
-from albumreg.dashboard.data import PATTERNS, Backend, UploadRow, list_uploads, merge_uploads
+from albumreg.dashboard.data import Backend, UploadRow, list_uploads, merge_uploads
 from handlers.domain.models import WorkflowStatus
+from handlers.domain.tenant import PATTERNS
 
 KIND_COLOURS: dict[str, str] = {
     "attempt": "#2E7D32",

@@ -10,14 +10,12 @@ Streamlit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
-from typing import Any
 
 from albumreg.client.verdict import PatternFigures, VerdictRow, measured_figures, verdict_rows
-from albumreg.dashboard.data import PATTERNS, Backend
-from handlers.domain.cost import price_table
+from albumreg.dashboard.data import Backend
+from handlers.domain.cost import FALLBACK_REGION, rate_card
 from handlers.domain.records import UploadSummary
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 ELSEWHERE = {
     "orchestration code": "measured by albumreg report",
@@ -26,32 +24,21 @@ ELSEWHERE = {
 """Rows whose figures come from the repository, not from the running system."""
 
 
-def plain(value: Any) -> Any:
-    """DynamoDB numbers as floats, recursively: what ``albumreg.client.verdict`` reads."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
 def summary_rows(
     backend: Backend, completed: Mapping[Pattern, list[UploadSummary]], volume: int
 ) -> list[VerdictRow]:
     """The summary table from the stored METRICS of the given completed uploads.
 
-    One BatchGetItem per hundred uploads and pattern. Prices are the table of the region the
-    metrics were priced in (us-east-1 when none is stored).
+    One BatchGetItem per hundred uploads and pattern. The AWS rates are the card of the region
+    the metrics were costed in (us-east-1 when none is stored).
     """
     figures: dict[Pattern, PatternFigures] = {}
     for pattern in PATTERNS:
         ids = [summary.upload_id for summary in completed.get(pattern, [])]
         stored = backend.deps.repo.get_metrics(pattern, ids) if ids else {}
-        values = [plain(item) for item in stored.values()]
-        region = next((str(v["region"]) for v in values if v.get("region")), "us-east-1")
-        figures[pattern] = measured_figures(pattern, values, volume, price_table(region))
+        values = list(stored.values())
+        region = next((v.region for v in values if v.region), FALLBACK_REGION)
+        figures[pattern] = measured_figures(pattern, values, volume, rate_card(region))
     rows = verdict_rows(figures, volume)
     return [
         row

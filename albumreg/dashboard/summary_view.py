@@ -10,10 +10,10 @@ import streamlit as st
 
 from albumreg.client.verdict import DEFAULT_VOLUME, VerdictRow
 from albumreg.dashboard import cached
-from albumreg.dashboard.data import PATTERNS
+from albumreg.dashboard.settings import DASHBOARD_METRICS_TTL_SECONDS, DASHBOARD_TIMED_EXECUTIONS
 from albumreg.dashboard.summary import summary_rows
 from handlers.domain.models import WorkflowStatus
-from handlers.domain.policy import DASHBOARD_METRICS_TTL_SECONDS, DASHBOARD_TIMED_EXECUTIONS
+from handlers.domain.tenant import PATTERNS
 
 
 @st.cache_data(ttl=DASHBOARD_METRICS_TTL_SECONDS, show_spinner="Reading stored metrics...")

@@ -17,9 +17,10 @@ import os
 import statistics
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from albumreg.cloud.lambdas.service import resident_mb
 from handlers.domain.ports import AlbumRepository
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -133,39 +135,35 @@ class Patience:
         return "waiting"
 
 
-def cold_start_figures(completed: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def cold_start_figures(completed: Sequence[WorkflowMetrics]) -> dict[str, Any]:
     """Cold starts and init time over completed workflows, the first one's beside the rest.
 
-    None where no workflow carries the METRICS keys (a collector that measures none).
+    None where no workflow carries cold starts (a collector that measures none).
     """
-    measured = [w for w in completed if w.get("cold_starts") is not None]
-    first = min(completed, key=lambda w: str(w["started_at"])) if completed else None
+    measured = [w for w in completed if w.cold_starts is not None]
+    first = first_started(completed)
     rest = [w for w in measured if w is not first]
-    inits = [float(s) for w in measured for s in (w.get("init_durations_s") or [])]
-    sources = sorted({str(w["cold_start_source"]) for w in measured if w.get("cold_start_source")})
+    inits = [s for w in measured for s in w.init_durations_s]
+    sources = sorted({w.cold_start_source for w in measured if w.cold_start_source})
     return {
-        "cold_starts": sum(int(w["cold_starts"]) for w in measured) if measured else None,
+        "cold_starts": sum(w.cold_starts or 0 for w in measured) if measured else None,
         "init_p50_s": _median(inits),
-        "first_cold_starts": _int_or_none(first, "cold_starts"),
-        "first_init_s": sum(float(s) for s in first.get("init_durations_s") or [])
-        if first is not None and first.get("cold_starts") is not None
+        "first_cold_starts": first.cold_starts if first is not None else None,
+        "first_init_s": sum(first.init_durations_s)
+        if first is not None and first.cold_starts is not None
         else None,
-        "rest_cold_starts": sum(int(w["cold_starts"]) for w in rest) if rest else None,
+        "rest_cold_starts": sum(w.cold_starts or 0 for w in rest) if rest else None,
         "rest_active_p50_s": _median(
-            [
-                float(w["active_seconds"])
-                for w in completed
-                if w is not first and w.get("active_seconds") is not None
-            ]
+            [w.active_seconds for w in completed if w is not first and w.active_seconds is not None]
         ),
         "cold_start_source": "; ".join(sources) or None,
     }
 
 
-def _int_or_none(workflow: Mapping[str, Any] | None, key: str) -> int | None:
-    if workflow is None or workflow.get(key) is None:
-        return None
-    return int(workflow[key])
+def first_started(workflows: Sequence[WorkflowMetrics]) -> WorkflowMetrics | None:
+    """The workflow that started first (its cold starts warm the others), or None for none."""
+    started = [w for w in workflows if w.started_at is not None]
+    return min(started, key=lambda w: w.started_at or datetime.max) if started else None
 
 
 def _median(values: Sequence[float]) -> float | None:

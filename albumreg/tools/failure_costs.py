@@ -9,32 +9,30 @@ what a failure costs is the point.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from albumreg.tools.workflow_bench import percentile
 from handlers.domain.models import WorkflowStatus
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
-PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 BASELINE = "happy"
 
 
-def _values(workflows: Sequence[Mapping[str, Any]], key: str) -> list[float]:
-    return [float(w[key]) for w in workflows if w.get(key) is not None]
+def _values(values: Iterable[float | Decimal | None]) -> list[float]:
+    return [float(value) for value in values if value is not None]
 
 
-def retry_count(workflow: Mapping[str, Any]) -> int | None:
+def retry_count(workflow: WorkflowMetrics) -> int | None:
     """Retries of one workflow over all its steps (METRICS ``retries``), None if not recorded."""
-    retries = workflow.get("retries")
-    if not isinstance(retries, Mapping):
-        return None
-    return sum(int(count) for count in retries.values())
+    return None if workflow.retries is None else sum(workflow.retries.values())
 
 
 def scenario_figures(
-    workflows: Sequence[Mapping[str, Any]], lost: int, unfinished: int = 0
+    workflows: Sequence[WorkflowMetrics], lost: int, unfinished: int = 0
 ) -> dict[str, Any]:
     """One pattern's figures in one scenario, over every workflow that finished.
 
@@ -44,24 +42,24 @@ def scenario_figures(
     Medians of timings and counts, the mean of the cost; None where no workflow recorded it
     (``retries`` and the other retry figures come with the METRICS item when it has them).
     """
-    statuses = [str(w.get("workflow_status")) for w in workflows]
+    statuses = [w.workflow_status for w in workflows]
     retries = [float(n) for w in workflows if (n := retry_count(w)) is not None]
-    costs = _values(workflows, "cost_total_usd")
+    costs = _values(w.cost_total_usd for w in workflows)
     return {
-        "completed": statuses.count(WorkflowStatus.COMPLETED.value),
-        "failed": statuses.count(WorkflowStatus.FAILED.value),
-        "rejected": statuses.count(WorkflowStatus.REJECTED.value),
+        "completed": statuses.count(WorkflowStatus.COMPLETED),
+        "failed": statuses.count(WorkflowStatus.FAILED),
+        "rejected": statuses.count(WorkflowStatus.REJECTED),
         "lost": lost,
         "unfinished": unfinished,
-        "active_p50_s": percentile(_values(workflows, "active_seconds"), 0.5),
-        "billed_units_p50": percentile(_values(workflows, "billed_units"), 0.5),
+        "active_p50_s": percentile(_values(w.active_seconds for w in workflows), 0.5),
+        "billed_units_p50": percentile(_values(w.billed_units for w in workflows), 0.5),
         "retries_p50": percentile(retries, 0.5),
-        "retry_billed_units_p50": percentile(_values(workflows, "retry_billed_units"), 0.5),
-        "lambda_invocations_p50": percentile(_values(workflows, "lambda_invocations"), 0.5),
+        "retry_billed_units_p50": percentile(_values(w.retry_billed_units for w in workflows), 0.5),
+        "lambda_invocations_p50": percentile(_values(w.lambda_invocations for w in workflows), 0.5),
         "retry_lambda_invocations_p50": percentile(
-            _values(workflows, "retry_lambda_invocations"), 0.5
+            _values(w.retry_lambda_invocations for w in workflows), 0.5
         ),
-        "backoff_p50_s": percentile(_values(workflows, "backoff_seconds"), 0.5),
+        "backoff_p50_s": percentile(_values(w.backoff_seconds for w in workflows), 0.5),
         "cost_per_workflow_usd": statistics.fmean(costs) if costs else None,
     }
 

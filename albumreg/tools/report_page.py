@@ -37,23 +37,26 @@ from albumreg.tools.sensitivity import (
     measured,
     wait_label,
 )
-from albumreg.tools.workflow_bench import PATTERNS, summarize
-from handlers.adapters.metrics_collector import CUSTOM_METRICS_PER_PATTERN, breakdown_from_values
+from albumreg.tools.workflow_bench import summarize
+from handlers.adapters.metrics_collector import CUSTOM_METRICS_PER_PATTERN
+from handlers.adapters.pricing.transport import PRICING_READ_TIMEOUT_SECONDS
 from handlers.domain.cost import (
     ALARMS,
+    SHARED_COMPONENTS,
     SHARED_FIXED,
     US_EAST_1,
     Component,
     CostBreakdown,
     FixedResources,
     MonthlyProjection,
-    PriceTable,
+    RateCard,
+    in_words,
     mean_cost,
     projections,
 )
 from handlers.domain.names import Step
-from handlers.domain.policy import PRICING_READ_TIMEOUT_SECONDS
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
+from handlers.domain.workflow_metrics import MeasuredWorkflow
 
 VOLUMES = (1_000, 10_000, 100_000, 1_000_000)
 """Workflows per month the projections are shown for."""
@@ -99,7 +102,7 @@ NOT_MEASURED = (
     "engine, which a Lambda cold start does not.",
     "CloudWatch Logs ingestion of the functions' logs, DynamoDB and S3 storage by the month, "
     "and data transfer: small here and not modelled.",
-    "Free tiers: projections use list prices.",
+    "Free tiers: projections use AWS list rates.",
     "DynamoDB units are computed from item sizes (1 write unit per started KB, 2 in a "
     "transaction, plus status-index writes), not metered: moto reports no index writes.",
 )
@@ -152,12 +155,12 @@ class ReportData:
     Attributes:
         generated_at: when the report was made.
         source: where the runtime numbers come from.
-        workflows: per-workflow METRICS values, each with its ``pattern``.
+        workflows: per-workflow METRICS values, each with its pattern.
         lost: workflows lost per pattern, when a bench run knows it.
         config: the bench configuration, when the numbers come from a bench run.
         environment: the machine the bench ran on.
         dev: repository measurements.
-        prices: the price table applied.
+        rates: the AWS rate card applied.
         volumes: monthly volumes to project.
         scenarios: ``scenarios`` of an ``albumreg bench --scenarios`` document.
         scenario_source: where those come from.
@@ -166,20 +169,20 @@ class ReportData:
 
     generated_at: datetime
     source: str
-    workflows: list[dict[str, Any]]
+    workflows: list[MeasuredWorkflow]
     dev: DevMetrics
     lost: Mapping[str, int] | None = None
     config: Mapping[str, Any] | None = None
     environment: Mapping[str, Any] | None = None
-    prices: PriceTable = US_EAST_1
+    rates: RateCard = US_EAST_1
     volumes: Sequence[int] = VOLUMES
     scenarios: Mapping[str, Any] | None = None
     scenario_source: str | None = None
     volume: int = DEFAULT_VOLUME
 
-    def of(self, pattern: Pattern) -> list[dict[str, Any]]:
+    def of(self, pattern: Pattern) -> list[MeasuredWorkflow]:
         """Workflows of one pattern."""
-        return [w for w in self.workflows if w.get("pattern") == pattern.value]
+        return [w for w in self.workflows if w.pattern is pattern]
 
     def summary(self, pattern: Pattern) -> dict[str, Any]:
         """The same figures ``albumreg bench`` prints."""
@@ -191,8 +194,7 @@ class ReportData:
         breakdowns = [
             breakdown
             for w in self.of(pattern)
-            if w.get("workflow_status") == "COMPLETED"
-            and (breakdown := breakdown_from_values(pattern, w)) is not None
+            if w.completed and (breakdown := w.cost_breakdown()) is not None
         ]
         return mean_cost(breakdowns) if breakdowns else None
 
@@ -203,7 +205,7 @@ class ReportData:
             p: FixedResources(custom_metrics=CUSTOM_METRICS_PER_PATTERN, alarms=ALARMS[p])
             for p in PATTERNS
         }
-        return projections(costs, self.volumes, own, self.prices)
+        return projections(costs, self.volumes, own, self.rates)
 
 
 def _seconds(value: Any) -> str:
@@ -266,9 +268,9 @@ def _runtime(data: ReportData) -> Section:
     ]
     timing = summaries[Pattern.DURABLE]["invocation_timing"]
     points = [
-        {"pattern": Pattern(w["pattern"]).label, "active seconds": float(w["active_seconds"])}
+        {"pattern": w.pattern.label, "active seconds": w.active_seconds}
         for w in data.workflows
-        if w.get("active_seconds") is not None and w.get("workflow_status") == "COMPLETED"
+        if w.active_seconds is not None and w.completed
     ]
     steps = [
         {"pattern": p.label, "step": step.value, "seconds": float(seconds)}
@@ -319,9 +321,7 @@ def _cost(data: ReportData) -> Section:
             shown = "-" if item is None else f"{float(item.quantity):.6g} {unit}, {_usd(item.usd)}"
             cells.append(shown)
         rows.append((component.value, name, *cells))
-    engines = sorted(
-        {str(w.get("vision_engine")) for w in data.workflows if w.get("vision_engine")}
-    )
+    engines = sorted({w.vision_engine for w in data.workflows if w.vision_engine})
     offline = [engine for engine in engines if not engine.startswith("bedrock:")]
     if offline:
         note = f"offline recognizer ({', '.join(offline)}): no model tokens"
@@ -344,11 +344,11 @@ def _cost(data: ReportData) -> Section:
         "cost",
         "Cost per workflow",
         [
-            f"The mean completed workflow, priced with the {data.prices.region} table of "
-            f"{data.prices.as_of.isoformat()} (list prices, sources below). Orchestration and "
-            "compute depend on the orchestrator; vision, storage and other are shared. Each "
-            "pattern is charged the whole upload (S3 PUT, the EventBridge event), as if it ran "
-            "alone.",
+            f"The mean completed workflow, costed with the {data.rates.region} AWS rate card of "
+            f"{data.rates.as_of.isoformat()} (list rates, sources below). Both orchestrators "
+            f"pay the same for {in_words(SHARED_COMPONENTS)}; the rest depends on the "
+            "orchestrator. Each pattern is charged the whole upload (S3 PUT, the EventBridge "
+            "event), as if it ran alone.",
             Table(("component", "item", *(p.label for p in PATTERNS)), rows),
             Chart("Cost per workflow by component (USD)", _grouped(bars, "component", "USD")),
         ],
@@ -370,7 +370,7 @@ def _projections(data: ReportData) -> Section:
         )
         for p in found
     ]
-    shared = SHARED_FIXED.monthly(data.prices)
+    shared = SHARED_FIXED.monthly(data.rates)
     line = [
         {"pattern": Pattern(p.pattern).label, "workflows": p.workflows, "USD": float(p.total_usd)}
         for p in found
@@ -448,19 +448,19 @@ def _developer(data: ReportData) -> Section:
 
 
 def _method(data: ReportData) -> Section:
-    prices = [
+    rates = [
         (
             name,
-            f"${price.usd} per {price.unit}"
-            if price.per == 1
-            else f"${price.usd} per {price.per:,} {price.unit}",
-            price.source,
+            f"${rate.usd} per {rate.unit}"
+            if rate.per == 1
+            else f"${rate.usd} per {rate.per:,} {rate.unit}",
+            rate.source,
         )
-        for name, price in data.prices.sources()
+        for name, rate in data.rates.sources()
     ]
     blocks: list[Block] = [
-        f"Prices: {data.prices.region}, as of {data.prices.as_of.isoformat()}.",
-        Table(("item", "price", "source"), prices),
+        f"AWS rates: {data.rates.region}, as of {data.rates.as_of.isoformat()}.",
+        Table(("item", "rate", "source"), rates),
     ]
     if data.config:
         settings = [(k, str(v)) for k, v in data.config.items()]
@@ -532,21 +532,21 @@ def _curves(data: ReportData) -> tuple[list[Point], list[Point]]:
         if (found := measured(p, completed(data.workflows, p), latency)) is not None
     }
     return (
-        curve(starts, LATENCIES_S, cost_at_latency, data.prices),
-        curve(starts, REVIEW_WAITS_S, cost_at_review_wait, data.prices),
+        curve(starts, LATENCIES_S, cost_at_latency, data.rates),
+        curve(starts, REVIEW_WAITS_S, cost_at_review_wait, data.rates),
     )
 
 
 def _summary(data: ReportData) -> Section:
-    figures = summary_figures(data.workflows, data.scenarios, data.dev, data.volume, data.prices)
+    figures = summary_figures(data.workflows, data.scenarios, data.dev, data.volume, data.rates)
     rows = verdict_rows(figures, data.volume)
     latency, wait = _curves(data)
     return Section(
         "summary",
         "The answer",
         [
-            "Lower wins on every row. Costs are list prices for the measured usage "
-            f"({data.prices.region}); the monthly cost adds each pattern's own fixed costs.",
+            "Lower wins on every row. Costs are AWS list rates for the measured usage "
+            f"({data.rates.region}); the monthly cost adds each pattern's own fixed costs.",
             Table(
                 ("measure", *(p.label for p in PATTERNS), "wins, by how much"),
                 [(row.measure, *(row.values[p] for p in PATTERNS), row.verdict) for row in rows],
@@ -596,7 +596,7 @@ def _sensitivity(data: ReportData) -> Section:
         "sensitivity",
         "Sensitivity",
         [
-            "The mean completed workflow of each pattern, priced again as one quantity "
+            "The mean completed workflow of each pattern, costed again as one quantity "
             "varies. Price API latency: every agent waits for its requests one after the "
             "other; in Step Functions each of the six agents is a Lambda invocation billed "
             "for its own wait, in the durable function the six are threads of one invocation "
@@ -743,7 +743,7 @@ def render_markdown(data: ReportData) -> str:
 
 
 def report_data(
-    workflows: list[dict[str, Any]],
+    workflows: list[MeasuredWorkflow],
     dev: DevMetrics,
     source: str,
     *,

@@ -16,35 +16,31 @@ from albumreg.client.verdict import PatternFigures, measured_figures, usd
 from albumreg.tools.failure_costs import BASELINE, extra_cost
 from albumreg.tools.repository_metrics import DevMetrics
 from albumreg.tools.sensitivity import Point, describe, latency_label, wait_label
-from handlers.domain.cost import PriceTable
-from handlers.domain.tenant import Pattern
+from handlers.domain.cost import RateCard
+from handlers.domain.tenant import PATTERNS, Pattern
+from handlers.domain.workflow_metrics import MeasuredWorkflow
 
-PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 OUTAGE = "pricing-outage"
 """The scenario the summary's "cost of failure" row reads: every price agent exhausts its
 retries, so it shows what each orchestrator's retries cost."""
 
 
-def completed(workflows: Sequence[Mapping[str, Any]], pattern: Pattern) -> list[Mapping[str, Any]]:
+def completed(workflows: Sequence[MeasuredWorkflow], pattern: Pattern) -> list[MeasuredWorkflow]:
     """One pattern's completed workflows (failure scenarios are reported apart)."""
-    return [
-        w
-        for w in workflows
-        if w.get("pattern") == pattern.value and w.get("workflow_status") == "COMPLETED"
-    ]
+    return [w for w in workflows if w.pattern is pattern and w.completed]
 
 
 def summary_figures(
-    workflows: Sequence[Mapping[str, Any]],
+    workflows: Sequence[MeasuredWorkflow],
     scenarios: Mapping[str, Mapping[str, Any]] | None,
     dev: DevMetrics,
     volume: int,
-    prices: PriceTable,
+    rates: RateCard,
 ) -> dict[Pattern, PatternFigures]:
     """Every figure of the summary table, per pattern."""
     figures = {}
     for pattern in PATTERNS:
-        found = measured_figures(pattern, completed(workflows, pattern), volume, prices)
+        found = measured_figures(pattern, completed(workflows, pattern), volume, rates)
         figures[pattern] = dataclasses.replace(
             found,
             failure_extra_usd=extra_cost(scenarios, OUTAGE, pattern) if scenarios else None,

@@ -26,11 +26,11 @@ ORCHESTRATION_FILES: dict[str, tuple[str, ...]] = {
 """What each pattern's orchestration is written in: the ASL plus its task handlers, or the one
 durable handler. The shared domain steps, adapters and models are the same for both."""
 
-TEST_PATTERNS: dict[str, tuple[str, ...]] = {
-    "sf": ("tests/**/test_step_functions*.py", "tests/**/sfn_harness.py", "tests/**/test_asl*.py"),
-    "ldf": ("tests/**/test_durable*.py", "tests/**/durable_harness.py"),
-}
-"""Files that test one pattern; every other file under ``tests/`` counts as shared."""
+TEST_MARKERS: dict[str, str] = {"sf": "pattern_sf", "ldf": "pattern_ldf"}
+"""The pytest marker (registered in ``pyproject.toml``) that claims a module under ``tests/`` for
+one pattern, named by its module-level ``pytestmark``; a helper module that serves one pattern's
+tests carries the same line. Read from the source, so renaming or moving a file keeps its
+pattern. A module claimed by no pattern, or by both, counts as shared."""
 
 COVERAGE_FILES: dict[str, tuple[str, ...]] = {
     "sf": ("handlers/step_functions.py",),
@@ -46,8 +46,7 @@ TEST_DOUBLES: dict[str, str] = {
     "DurableFunctionTestRunner": "durable testing SDK runner (control plane in-process)",
     "DurablePlane": "durable control plane over HTTP (albumreg/cloud/durable_plane.py)",
     "ScriptedRecognizer": "fake recognizer (tests/fakes.py)",
-    "FixedPricing": "fake price agent (tests/fakes.py)",
-    "SlotFailingPricing": "price agent failing chosen slots (sfn_harness.py)",
+    "ScriptedPricing": "fake price agent, chosen slots failing (tests/fakes.py)",
     "RecordingMetrics": "metrics sink that records (tests/fakes.py)",
     "RecordingInbox": "review inbox that records (tests/fakes.py)",
     "RunnerInbox": "review inbox over the durable runner (durable_harness.py)",
@@ -182,18 +181,43 @@ def count_file(root: Path, relative: str) -> FileLines:
     return FileLines(relative, code, comments, decisions)
 
 
+def module_markers(source: str) -> set[str]:
+    """Marker names a module's top-level ``pytestmark`` applies.
+
+    ``pytestmark`` may be one mark or a list or tuple of them, each written ``pytest.mark.NAME``
+    or ``mark.NAME``, called (``pytest.mark.timeout(900)``) or not.
+    """
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        if not any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in targets):
+            continue
+        for part in ast.walk(value):
+            if isinstance(part, ast.Attribute) and _is_mark(part.value):
+                names.add(part.attr)
+    return names
+
+
+def _is_mark(node: ast.expr) -> bool:
+    """``pytest.mark`` or a bare ``mark`` (``from pytest import mark``)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "mark"
+    return isinstance(node, ast.Name) and node.id == "mark"
+
+
 def _test_files(root: Path) -> dict[str, list[str]]:
-    claimed: dict[str, list[str]] = {}
-    for pattern, globs in TEST_PATTERNS.items():
-        found = {str(p.relative_to(root)) for g in globs for p in root.glob(g)}
-        claimed[pattern] = sorted(found)
-    taken = {path for paths in claimed.values() for path in paths}
-    shared = sorted(
-        str(p.relative_to(root))
-        for p in root.glob("tests/**/*.py")
-        if str(p.relative_to(root)) not in taken
-    )
-    return claimed | {"shared": shared}
+    """Every Python file under ``tests/``, by the one pattern its markers claim, else shared."""
+    claimed: dict[str, list[str]] = {group: [] for group in [*TEST_MARKERS, "shared"]}
+    for path in sorted(root.glob("tests/**/*.py")):
+        markers = module_markers(path.read_text())
+        patterns = [pattern for pattern, marker in TEST_MARKERS.items() if marker in markers]
+        claimed[patterns[0] if len(patterns) == 1 else "shared"].append(str(path.relative_to(root)))
+    return claimed
 
 
 def _coverage_from_json(path: Path, files: Iterable[str]) -> dict[str, Coverage]:
@@ -301,15 +325,16 @@ def measure(root: Path = ROOT) -> DevMetrics:
         tests={group: [count_file(root, path) for path in paths] for group, paths in tests.items()},
         coverage=coverage,
         coverage_source=source,
-        doubles={pattern: doubles_used(root, tests[pattern]) for pattern in TEST_PATTERNS},
+        doubles={pattern: doubles_used(root, tests[pattern]) for pattern in TEST_MARKERS},
         method={
             "code lines": "Python: lines holding a token that is neither a comment nor part "
             "of a docstring; ASL: non-blank lines except those holding only a Comment field",
             "decision points": "Python: if, for, while, except, conditional expressions, "
             "extra boolean operands, comprehension filters, match cases; ASL: Choice rules, "
             "Retry and Catch entries",
-            "tests": "sf: tests/**/test_step_functions*, sfn_harness.py, test_asl*; ldf: "
-            "tests/**/test_durable*, durable_harness.py; every other test file is shared",
+            "tests": "files under tests/ whose module-level pytestmark names "
+            + " or ".join(f"pytest.mark.{m} ({p})" for p, m in TEST_MARKERS.items())
+            + "; every other test file is shared",
             "coverage": f"statements of {', '.join(f for v in COVERAGE_FILES.values() for f in v)}"
             " covered in the last run (coverage.json or .coverage)",
         },

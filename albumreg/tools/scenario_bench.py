@@ -23,12 +23,13 @@ from typing import Any, TextIO
 from albumreg.client.console import table
 from albumreg.tools.failure_costs import COMPARED, FailureRow, failure_rows, scenario_figures
 from albumreg.tools.scenarios import ReviewAction, Scenario
-from albumreg.tools.workflow_bench import PATTERNS, REVIEWER, Bench, BenchOptions, local_system
+from albumreg.tools.workflow_bench import REVIEWER, Bench, BenchOptions, local_system
 from handlers.adapters.metrics_collector import MetricsCollector
 from handlers.domain.errors import AlbumRegError
 from handlers.domain.models import ReviewDecision
 from handlers.domain.reviews import submit_review
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
+from handlers.domain.workflow_metrics import MeasuredWorkflow
 from handlers.wiring import Dependencies
 
 DEFAULT_SCENARIOS_SAVE = Path(".albumreg") / "bench-scenarios.json"
@@ -75,7 +76,7 @@ class ScenarioBench(Bench):
 
 def run_scenario(
     options: BenchOptions, scenario: Scenario, progress: Callable[[str], None]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[MeasuredWorkflow]]:
     """One scenario on a fresh local cloud.
 
     Returns:
@@ -102,11 +103,11 @@ def run_scenario(
         bench.run()
     figures: dict[str, Any] = {"description": scenario.description}
     for pattern in PATTERNS:
-        mine = [w for w in bench.workflows if w["pattern"] == pattern.value]
+        mine = [w for w in bench.workflows if w.pattern is pattern]
         figures[pattern.value] = scenario_figures(
             mine, bench.lost[pattern], bench.unfinished[pattern]
         )
-    return figures, [w | {"scenario": scenario.name} for w in bench.workflows]
+    return figures, [w.model_copy(update={"scenario": scenario.name}) for w in bench.workflows]
 
 
 def scenarios_document(
@@ -117,7 +118,7 @@ def scenarios_document(
     """Run every scenario, one after the other; the JSON document."""
     started = time.monotonic()
     results: dict[str, Any] = {}
-    workflows: list[dict[str, Any]] = []
+    workflows: list[MeasuredWorkflow] = []
     for scenario in scenarios:
         results[scenario.name], found = run_scenario(options, scenario, progress)
         workflows += found
@@ -138,7 +139,7 @@ def scenarios_document(
             "wall_seconds": time.monotonic() - started,
         },
         "scenarios": results,
-        "workflows": workflows,
+        "workflows": [w.model_dump(mode="json", exclude_none=True) for w in workflows],
     }
 
 

@@ -1,7 +1,7 @@
 """How the cost per workflow moves with the pricing API's latency and with the review wait.
 
 Pure: the measured mean usage of each pattern (METRICS ``usage`` of completed workflows) is
-varied along one axis and priced again with ``handlers.domain.cost.workflow_cost``; the
+varied along one axis and costed again with ``handlers.domain.cost.workflow_cost``; the
 crossing points of the two curves are the break-even points the report names.
 
 - Price API latency. An agent waits for each of its requests one after the other (measured:
@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from handlers.domain.cost import PriceTable, workflow_cost
+from handlers.domain.cost import RateCard, workflow_cost
 from handlers.domain.policy import AGENT_CONCURRENCY, ALBUMS_PER_IMAGE
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 from handlers.domain.usage import Usage
+from handlers.domain.workflow_metrics import StoredUsage, WorkflowMetrics
 
-PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 SECONDS_PER_DAY = 86_400
 DAYS_PER_YEAR = 365
 
@@ -82,13 +82,13 @@ def _mean(values: Sequence[Any]) -> float:
     return statistics.fmean(float(v) for v in values) if values else 0.0
 
 
-def usage_from_values(pattern: Pattern, usages: Sequence[Mapping[str, Any]]) -> Usage:
-    """The mean of METRICS ``usage`` dicts as one ``Usage`` (text fields from the first)."""
+def usage_from_values(pattern: Pattern, usages: Sequence[StoredUsage]) -> Usage:
+    """The mean of METRICS ``usage`` values as one ``Usage`` (text fields from the first)."""
     fields: dict[str, Any] = {}
     for spec in dataclasses.fields(Usage):
         if spec.name == "pattern":
             continue
-        present = [u[spec.name] for u in usages if u.get(spec.name) is not None]
+        present = [value for u in usages if (value := getattr(u, spec.name)) is not None]
         default = spec.default
         if isinstance(default, str) or default is None:
             fields[spec.name] = present[0] if present else default
@@ -100,26 +100,26 @@ def usage_from_values(pattern: Pattern, usages: Sequence[Mapping[str, Any]]) -> 
 
 
 def measured(
-    pattern: Pattern, completed: Sequence[Mapping[str, Any]], price_latency_s: float
+    pattern: Pattern, completed: Sequence[WorkflowMetrics], price_latency_s: float
 ) -> Measured | None:
     """The starting point of one pattern from its completed workflows' METRICS values."""
-    usages = [w["usage"] for w in completed if isinstance(w.get("usage"), Mapping)]
+    usages = [w.usage for w in completed if w.usage is not None]
     if not usages:
         return None
     usage = usage_from_values(pattern, usages)
-    billed_s = _mean([w.get("lambda_billed_ms") or 0 for w in completed]) / 1000
+    billed_s = _mean([w.lambda_billed_ms or 0 for w in completed]) / 1000
     memory = usage.lambda_gb_seconds / Decimal(repr(billed_s)) if billed_s else Decimal(0)
-    requests = _mean([w.get("pricing_requests") or 0 for w in completed]) / ALBUMS_PER_IMAGE
+    requests = _mean([w.pricing_requests for w in completed]) / ALBUMS_PER_IMAGE
     return Measured(
         usage=usage,
         memory_gb=memory,
         requests_per_agent=requests,
-        active_seconds=_mean([w.get("active_seconds") or 0 for w in completed]),
+        active_seconds=_mean([w.active_seconds or 0 for w in completed]),
         price_latency_s=price_latency_s,
     )
 
 
-def cost_at_latency(start: Measured, latency_s: float, prices: PriceTable) -> float:
+def cost_at_latency(start: Measured, latency_s: float, rates: RateCard) -> float:
     """Cost per workflow if every pricing request took ``latency_s`` instead of the bench's."""
     usage = start.usage
     extra_s = (
@@ -129,27 +129,27 @@ def cost_at_latency(start: Measured, latency_s: float, prices: PriceTable) -> fl
     )
     gb_seconds = max(Decimal(0), usage.lambda_gb_seconds + Decimal(repr(extra_s)) * start.memory_gb)
     varied = dataclasses.replace(usage, lambda_gb_seconds=gb_seconds)
-    return float(workflow_cost(varied, prices).total)
+    return float(workflow_cost(varied, rates).total)
 
 
-def cost_at_review_wait(start: Measured, wait_s: float, prices: PriceTable) -> float:
+def cost_at_review_wait(start: Measured, wait_s: float, rates: RateCard) -> float:
     """Cost per workflow if the person answered after ``wait_s`` seconds."""
     usage = start.usage
     if usage.pattern is Pattern.DURABLE:
         days = Decimal(repr((start.active_seconds + wait_s) / SECONDS_PER_DAY))
         usage = dataclasses.replace(usage, durable_execution_days=days)
-    return float(workflow_cost(usage, prices).total)
+    return float(workflow_cost(usage, rates).total)
 
 
 def curve(
     starts: Mapping[Pattern, Measured],
     xs: Sequence[float],
-    cost: Callable[[Measured, float, PriceTable], float],
-    prices: PriceTable,
+    cost: Callable[[Measured, float, RateCard], float],
+    rates: RateCard,
 ) -> list[Point]:
     """Each pattern's cost at each ``x``."""
     return [
-        Point(pattern, x, cost(start, x, prices)) for pattern, start in starts.items() for x in xs
+        Point(pattern, x, cost(start, x, rates)) for pattern, start in starts.items() for x in xs
     ]
 
 

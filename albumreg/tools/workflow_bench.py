@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -25,28 +25,30 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from albumreg.client.connect import connect
 from albumreg.client.console import table
-from albumreg.client.target import Target, check_reachable, load_target
 from albumreg.client.tracking import GRACE_SECONDS, approve
 from albumreg.cloud.fake_discogs import Knobs
 from albumreg.cloud.lambdas.recognition import RecognizerKnobs
 from albumreg.cloud.local_cloud import CloudOptions, LocalCloud
 from albumreg.cloud.status_events import COLLECTOR_FUNCTION
-from albumreg.tools.bench_watch import MemoryPeak, Patience, Reviewer, cold_start_figures
-from albumreg.tools.sample_photos import SAMPLE_PHOTO
-from handlers.adapters.metrics_collector import (
-    CollectedMetrics,
-    MetricsCollector,
-    deployed_settings,
+from albumreg.tools.bench_watch import (
+    MemoryPeak,
+    Patience,
+    Reviewer,
+    cold_start_figures,
+    first_started,
 )
+from albumreg.tools.sample_photos import SAMPLE_PHOTO
+from handlers.adapters.metrics_collector import CollectedMetrics, MetricsCollector
 from handlers.domain.events import upload_id_for
 from handlers.domain.models import FINAL_STATUSES
 from handlers.domain.names import Step
 from handlers.domain.ports import Recognizer
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
+from handlers.domain.workflow_metrics import MeasuredWorkflow, WorkflowMetrics
 from handlers.wiring import Dependencies
 
-PATTERNS = (Pattern.STEP_FUNCTIONS, Pattern.DURABLE)
 DEFAULT_SAVE = Path(".albumreg") / "bench-latest.json"
 """Where each run's document goes, so ``albumreg report`` has numbers after the cloud stopped."""
 POLL_SECONDS = 0.5
@@ -136,12 +138,12 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _numbers(workflows: Sequence[Mapping[str, Any]], key: str) -> list[float]:
-    return [float(w[key]) for w in workflows if w.get(key) is not None]
+def _numbers(values: Iterable[float | Decimal | None]) -> list[float]:
+    return [float(value) for value in values if value is not None]
 
 
 def summarize(
-    workflows: Sequence[Mapping[str, Any]], lost: int, unfinished: int = 0
+    workflows: Sequence[WorkflowMetrics], lost: int, unfinished: int = 0
 ) -> dict[str, Any]:
     """One pattern's figures from its workflows' collected metrics (as stored in METRICS).
 
@@ -149,42 +151,42 @@ def summarize(
     Throughput counts completed workflows over the span from the first start to the last end
     the orchestrator recorded. Cold starts: see ``cold_start_figures``.
     """
-    completed = [w for w in workflows if w.get("workflow_status") == "COMPLETED"]
-    steps = sorted({name for w in completed for name in (w.get("step_seconds") or {})})
-    starts = [datetime.fromisoformat(str(w["started_at"])) for w in completed]
-    ends = [datetime.fromisoformat(str(w["ended_at"])) for w in completed if w.get("ended_at")]
+    completed = [w for w in workflows if w.completed]
+    steps = sorted({name for w in completed for name in w.step_seconds})
+    starts = [w.started_at for w in completed if w.started_at is not None]
+    ends = [w.ended_at for w in completed if w.ended_at is not None]
     span = (max(ends) - min(starts)).total_seconds() if starts and ends else 0.0
-    costs = _numbers(completed, "cost_total_usd")
-    first = min(completed, key=lambda w: str(w["started_at"])) if completed else None
-    components = sorted({c for w in completed for c in (w.get("cost") or {})})
+    costs = _numbers(w.cost_total_usd for w in completed)
+    first = first_started(completed)
+    components = sorted({c for w in completed for c in w.cost})
+    active = _numbers(w.active_seconds for w in completed)
+    efficiency = _numbers(w.parallel_efficiency for w in completed)
     return {
         "completed": len(completed),
         "failed": len(workflows) - len(completed),
         "lost": lost,
         "unfinished": unfinished,
-        "active_p50_s": percentile(_numbers(completed, "active_seconds"), 0.5),
-        "active_p95_s": percentile(_numbers(completed, "active_seconds"), 0.95),
-        "first_active_s": first.get("active_seconds") if first else None,
+        "active_p50_s": percentile(active, 0.5),
+        "active_p95_s": percentile(active, 0.95),
+        "first_active_s": first.active_seconds if first else None,
         "step_p50_s": {
-            name: percentile(
-                [float(w["step_seconds"][name]) for w in completed if name in w["step_seconds"]],
-                0.5,
-            )
+            name: percentile(_numbers(w.step_seconds.get(name) for w in completed), 0.5)
             for name in steps
         },
-        "parallel_efficiency": percentile(_numbers(completed, "parallel_efficiency"), 0.5),
-        "parallel_efficiency_min": min(_numbers(completed, "parallel_efficiency"), default=None),
-        "overhead_ratio": percentile(_numbers(completed, "overhead_ratio"), 0.5),
-        "overhead_p50_s": percentile(_numbers(completed, "overhead_seconds"), 0.5),
-        "billed_units_p50": percentile(_numbers(completed, "billed_units"), 0.5),
-        "lambda_invocations_p50": percentile(_numbers(completed, "lambda_invocations"), 0.5),
+        "parallel_efficiency": percentile(efficiency, 0.5),
+        "parallel_efficiency_min": min(efficiency, default=None),
+        "overhead_ratio": percentile(_numbers(w.overhead_ratio for w in completed), 0.5),
+        "overhead_p50_s": percentile(_numbers(w.overhead_seconds for w in completed), 0.5),
+        "billed_units_p50": percentile(_numbers(w.billed_units for w in completed), 0.5),
+        "lambda_invocations_p50": percentile(
+            _numbers(w.lambda_invocations for w in completed), 0.5
+        ),
         "throughput_per_min": len(completed) / span * 60 if span > 0 else None,
         "cost_per_workflow_usd": statistics.fmean(costs) if costs else None,
         "cost_breakdown_usd": {
-            c: statistics.fmean([float((w.get("cost") or {}).get(c, 0)) for w in completed])
-            for c in components
+            c: statistics.fmean([float(w.cost.get(c, 0)) for w in completed]) for c in components
         },
-        "invocation_timing": sorted({str(w.get("invocation_timing")) for w in completed}),
+        "invocation_timing": sorted({str(w.invocation_timing) for w in completed}),
     } | cold_start_figures(completed)
 
 
@@ -230,7 +232,7 @@ class Bench:
         self.bucket = bucket
         self.progress = progress
         self.run_id = uuid.uuid4().hex[:8]
-        self.workflows: list[dict[str, Any]] = []
+        self.workflows: list[MeasuredWorkflow] = []
         self.lost: dict[Pattern, int] = dict.fromkeys(PATTERNS, 0)
         self.unfinished: dict[Pattern, int] = dict.fromkeys(PATTERNS, 0)
         self.memory = MemoryPeak()
@@ -306,9 +308,7 @@ class Bench:
                 )
                 if collected is not None:
                     flight.collected[pattern] = collected
-                    self.workflows.append(
-                        {"pattern": pattern.value, "upload_id": flight.upload_id} | collected.values
-                    )
+                    self.workflows.append(collected.workflow)
                     self._progressed = time.monotonic()
                 elif time.monotonic() > flight.patience.deadline:
                     self._judge(flight, pattern)
@@ -335,8 +335,7 @@ class Bench:
         width = 30
         filled = int(width * done / total)
         counts = "  ".join(
-            f"{p.value} {sum(1 for w in self.workflows if w['pattern'] == p.value)}"
-            for p in PATTERNS
+            f"{p.value} {sum(1 for w in self.workflows if w.pattern is p)}" for p in PATTERNS
         )
         self.progress(
             f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} workflows  {counts}  "
@@ -363,13 +362,13 @@ class Bench:
             },
             **{
                 pattern.value: summarize(
-                    [w for w in self.workflows if w["pattern"] == pattern.value],
+                    [w for w in self.workflows if w.pattern is pattern],
                     self.lost[pattern],
                     self.unfinished[pattern],
                 )
                 for pattern in PATTERNS
             },
-            "workflows": self.workflows,
+            "workflows": [w.model_dump(mode="json", exclude_none=True) for w in self.workflows],
         }
 
 
@@ -424,32 +423,11 @@ def _as_the_cloud_collects(cloud: LocalCloud) -> MetricsCollector:
     return Dependencies(deps.settings, session=deps.session, environ=variables).collector
 
 
-def connect(target: Target) -> tuple[Dependencies, MetricsCollector]:
-    """Adapters and a collector for a running system: a local cloud or a deployed stack.
-
-    On AWS, memory and architecture come from the deployed function's configuration.
-    """
-    target.apply_to_environment()
-    check_reachable(target)
-    base = Dependencies(target.settings())
-    settings = (
-        base.settings
-        if target.is_local
-        else deployed_settings(base.client("lambda"), target.durable_function, base.settings)
-    )
-    deps = Dependencies(settings)
-    collector = MetricsCollector.from_clients(
-        deps.client, settings, deps.clock, region=target.region
-    )
-    return deps, collector
-
-
 @contextmanager
 def _deployed_system(options: BenchOptions) -> Iterator[tuple[Dependencies, MetricsCollector, str]]:
     """A deployed stack, found as the other commands find it."""
-    target = load_target(options.env_file)
-    deps, collector = connect(target)
-    yield deps, collector, target.bucket
+    connection = connect(options.env_file)
+    yield connection.deps, connection.collector, connection.target.bucket
 
 
 def _format(value: Any, unit: str = "") -> str:

@@ -11,7 +11,7 @@ step makes raise a throttling or 5xx fault left after the client's own retry as
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +41,19 @@ from handlers.domain.models import (
     Upload,
     WorkflowStatus,
 )
-from handlers.domain.policy import BATCH_GET_MAX_KEYS, BATCH_GET_ROUNDS
 from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, UploadSummary
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import RESULT_KEYS, WorkflowMetrics
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+BATCH_GET_MAX_KEYS = 100
+"""DynamoDB's limit of keys in one BatchGetItem request."""
+
+BATCH_GET_ROUNDS = 3
+"""Requests per batch of keys, when DynamoDB returns some unprocessed (throttled) keys."""
 
 META = "META"
 REVIEW = "REVIEW"
@@ -78,9 +85,14 @@ def _iso(moment: datetime) -> str:
 
 
 def _plain(value: Any) -> Any:
-    """Make a value storable: floats become Decimal (DynamoDB refuses floats), None is dropped."""
+    """Make a value storable: floats become Decimal (DynamoDB refuses floats), dates ISO text.
+
+    None is dropped.
+    """
     if isinstance(value, float):
         return Decimal(str(round(value, 6)))
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
@@ -92,7 +104,8 @@ def _marshal(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _serializer.serialize(v) for k, v in _plain(dict(values)).items()}
 
 
-def _unmarshal(item: Mapping[str, Any]) -> dict[str, Any]:
+def unmarshal(item: Mapping[str, Any]) -> dict[str, Any]:
+    """An item in attribute-value form as Python values (numbers as Decimal)."""
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
 
 
@@ -270,7 +283,7 @@ class DynamoDbAlbumRepository:
         )
         self._meter(response)
         item = response.get("Item")
-        return _review(_unmarshal(item)) if item else None
+        return _review(unmarshal(item)) if item else None
 
     @transient_aws_errors
     def resolve_review(
@@ -303,12 +316,12 @@ class DynamoDbAlbumRepository:
                 raise ReviewNotFoundError(
                     f"no review for upload {upload_id} in {pattern.value}"
                 ) from exc
-            current = _unmarshal(old).get("state", "?")
+            current = unmarshal(old).get("state", "?")
             raise ReviewAlreadyResolvedError(
                 f"review of upload {upload_id} in {pattern.value} is already {current}"
             ) from exc
         self._meter(response)
-        return _review(_unmarshal(response["Attributes"]))
+        return _review(unmarshal(response["Attributes"]))
 
     @transient_aws_errors
     def store_results(
@@ -317,10 +330,14 @@ class DynamoDbAlbumRepository:
         upload_id: str,
         review: ReviewResult,
         estimates: Sequence[PriceEstimate],
-        metrics: Mapping[str, Decimal | int | str],
+        metrics: WorkflowMetrics,
         now: datetime,
     ) -> None:
-        """One transaction: reviewed albums with prices, review outcome, metrics, COMPLETED."""
+        """One transaction: reviewed albums with prices, review outcome, metrics, COMPLETED.
+
+        Of ``metrics`` only the results (``RESULT_KEYS``) are written: the collector adds the
+        rest once the execution has ended (``record_metrics``).
+        """
         by_slot = {estimate.slot: estimate for estimate in estimates}
         items: list[dict[str, Any]] = []
         meta = _update(
@@ -363,7 +380,8 @@ class DynamoDbAlbumRepository:
                 }
             update = _update(self._key(pattern, upload_id, f"{ALBUM_PREFIX}{album.slot}"), values)
             items.append({"Update": {"TableName": self._table, **update}})
-        metrics_item = {**self._key(pattern, upload_id, METRICS), **dict(metrics)}
+        results = metrics.model_dump(include=set(RESULT_KEYS), exclude_none=True)
+        metrics_item = {**self._key(pattern, upload_id, METRICS), **results}
         items.append({"Put": {"TableName": self._table, "Item": _marshal(metrics_item)}})
         self._transact(items)
 
@@ -412,7 +430,7 @@ class DynamoDbAlbumRepository:
             ReturnConsumedCapacity="TOTAL",
         )
         self._meter(response)
-        items = {item[SORT_KEY]: item for item in map(_unmarshal, response.get("Items", []))}
+        items = {item[SORT_KEY]: item for item in map(unmarshal, response.get("Items", []))}
         if META not in items:
             return None
         albums = [
@@ -420,17 +438,63 @@ class DynamoDbAlbumRepository:
             for sort_key, item in sorted(items.items())
             if sort_key.startswith(ALBUM_PREFIX)
         ]
-        metrics = {
-            name: value
-            for name, value in items.get(METRICS, {}).items()
-            if name not in (PARTITION_KEY, SORT_KEY)
-        }
         return UploadRecord(
             summary=_summary(items[META]),
             albums=sorted(albums, key=lambda album: album.slot),
             review=_review(items[REVIEW]) if REVIEW in items else None,
-            metrics=metrics,
+            metrics=_metrics(items[METRICS]) if METRICS in items else None,
         )
+
+    def raw_items(self, pattern: Pattern, upload_id: str) -> dict[str, dict[str, Any]]:
+        """The upload's items by sort key, in attribute-value form, in one consistent Query.
+
+        The metrics collector sizes them as DynamoDB does (the write units it bills), so they
+        come back as stored rather than as records.
+        """
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            ExpressionAttributeValues={":pk": {"S": upload_pk(pattern, upload_id)}},
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._meter(response)
+        return {str(item[SORT_KEY]["S"]): dict(item) for item in response.get("Items", [])}
+
+    def record_metrics(
+        self, pattern: Pattern, upload_id: str, metrics: WorkflowMetrics, *, force: bool = False
+    ) -> WorkflowMetrics | None:
+        """Add the collector's measurements to the METRICS item, once; first collector wins.
+
+        The update is conditional on ``attribute_not_exists(collected_at)`` unless ``force``
+        (a recomputation), creates the item for a workflow that stored no results (rejected,
+        failed), and keeps the results ``store_results`` wrote: ``RESULT_KEYS`` of ``metrics``
+        are not written.
+
+        Returns:
+            The whole item as stored after the update, or None when another collector had
+            written first (the conditional update failed).
+        """
+        values = metrics.model_dump(exclude=set(RESULT_KEYS), exclude_none=True)
+        request = _update(
+            self._key(pattern, upload_id, METRICS),
+            values,
+            condition=None if force else "attribute_not_exists(collected_at)",
+        )
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                ReturnValues="ALL_NEW",
+                ReturnConsumedCapacity="TOTAL",
+                **request,
+            )
+        except ClientError as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+        self._meter(response)
+        return _metrics(unmarshal(response["Attributes"]))
 
     def _query_index(
         self, partition: str, limit: int, attributes: Sequence[str] = ()
@@ -454,7 +518,7 @@ class DynamoDbAlbumRepository:
             **projection,  # type: ignore[arg-type]
         )
         self._meter(response)
-        return [_unmarshal(item) for item in response.get("Items", [])]
+        return [unmarshal(item) for item in response.get("Items", [])]
 
     def list_uploads(
         self, pattern: Pattern, status: WorkflowStatus, limit: int = 50
@@ -478,9 +542,11 @@ class DynamoDbAlbumRepository:
         )
         self._meter(response)
         item = response.get("Item")
-        return _summary(_unmarshal(item)) if item else None
+        return _summary(unmarshal(item)) if item else None
 
-    def get_metrics(self, pattern: Pattern, upload_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def get_metrics(
+        self, pattern: Pattern, upload_ids: Sequence[str]
+    ) -> dict[str, WorkflowMetrics]:
         """METRICS items of many uploads in BatchGetItem requests: one per hundred uploads.
 
         The dashboard reads the timings of its newest executions this way instead of one Query
@@ -488,7 +554,7 @@ class DynamoDbAlbumRepository:
         any still missing are left out, as if the upload had stored no metrics.
         """
         ids = list(dict.fromkeys(upload_ids))
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, WorkflowMetrics] = {}
         for start in range(0, len(ids), BATCH_GET_MAX_KEYS):
             keys = [
                 _marshal(self._key(pattern, i, METRICS))
@@ -501,13 +567,9 @@ class DynamoDbAlbumRepository:
                     ReturnConsumedCapacity="TOTAL",
                 )
                 self._meter(response)
-                for item in map(_unmarshal, response.get("Responses", {}).get(self._table, [])):
+                for item in map(unmarshal, response.get("Responses", {}).get(self._table, [])):
                     upload_id = str(item[PARTITION_KEY]).rsplit("#", 1)[-1]
-                    found[upload_id] = {
-                        name: value
-                        for name, value in item.items()
-                        if name not in (PARTITION_KEY, SORT_KEY)
-                    }
+                    found[upload_id] = _metrics(item)
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
@@ -524,3 +586,7 @@ def _summary(item: Mapping[str, Any]) -> UploadSummary:
 
 def _review(item: Mapping[str, Any]) -> ReviewRecord:
     return ReviewRecord.model_validate(item)
+
+
+def _metrics(item: Mapping[str, Any]) -> WorkflowMetrics:
+    return WorkflowMetrics.model_validate(item)

@@ -12,30 +12,24 @@ or recompute. Clients are injected; nothing here imports the CLI, the dashboard 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
 from handlers.adapters.cold_starts import NOT_MEASURED, ColdStartReader, ColdStarts
-from handlers.adapters.dynamodb import META, METRICS, REVIEW, DynamoDbAlbumRepository, upload_pk
+from handlers.adapters.dynamodb import META, METRICS, REVIEW, DynamoDbAlbumRepository, unmarshal
 from handlers.adapters.histories import durable_history, step_functions_history
 from handlers.adapters.metrics import SERVICE, SERVICE_DIMENSION
-from handlers.adapters.table_schema import PARTITION_KEY, SORT_KEY
 from handlers.config import Settings
 from handlers.domain.cost import (
-    Component,
     CostBreakdown,
-    LineItem,
-    PriceTable,
-    price_table,
+    RateCard,
+    rate_card,
     workflow_cost,
 )
 from handlers.domain.errors import TransientError
-from handlers.domain.models import FINAL_STATUSES
+from handlers.domain.models import FINAL_STATUSES, WorkflowStatus
 from handlers.domain.names import Step
 from handlers.domain.policy import DURABLE_RETENTION_DAYS
 from handlers.domain.ports import Clock
@@ -50,6 +44,13 @@ from handlers.domain.usage import (
     workflow_read_units,
     workflow_writes,
 )
+from handlers.domain.workflow_metrics import (
+    COLLECTED_KEYS,
+    CostItem,
+    MeasuredWorkflow,
+    StoredUsage,
+    WorkflowMetrics,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_stepfunctions import SFNClient
 
-BILLED_UNIT = {Pattern.STEP_FUNCTIONS: "state transitions", Pattern.DURABLE: "durable operations"}
 STEP_DIMENSION = "Step"
 
 DURATION_METRICS = {
@@ -71,7 +71,8 @@ DURATION_METRICS = {
     "CostPerWorkflow": ("cost_total_usd", "None"),
     "ColdStarts": ("cold_starts", "Count"),
 }
-"""Metric name -> (METRICS item key, CloudWatch unit): one series each per namespace."""
+"""Metric name -> (``WorkflowMetrics`` attribute, CloudWatch unit): one series each per
+namespace."""
 
 WORKFLOW_METRICS = (
     "WorkflowsCompleted",
@@ -86,52 +87,8 @@ CUSTOM_METRICS_PER_PATTERN = len(DURATION_METRICS) + len(Step) + len(WORKFLOW_ME
 """Distinct CloudWatch metrics per namespace, each billed per month: the durations above, a
 ``StepDuration`` per business step, and the workflow's counts."""
 
-COLLECTED_KEYS = frozenset(
-    {
-        "collected_at",
-        "execution_status",
-        "workflow_status",
-        "started_at",
-        "ended_at",
-        "total_seconds",
-        "active_seconds",
-        "human_wait_seconds",
-        "step_seconds",
-        "price_phase_seconds",
-        "slowest_agent_seconds",
-        "parallel_efficiency",
-        "billed_units",
-        "billed_unit",
-        "work_seconds",
-        "overhead_seconds",
-        "overhead_ratio",
-        "invocation_timing",
-        "lambda_invocations",
-        "lambda_billed_ms",
-        "vision_engine",
-        "usage",
-        "cost",
-        "cost_total_usd",
-        "cost_orchestration_usd",
-        "cost_shared_usd",
-        "cost_items",
-        "prices_as_of",
-        "region",
-        "cold_starts",
-        "init_durations_s",
-        "cold_start_source",
-        "retries",
-        "retry_billed_units",
-        "retry_lambda_invocations",
-        "backoff_seconds",
-    }
-)
-"""Keys the collector adds to the METRICS item; ``store_results`` owns the others."""
-
 _USD = Decimal("1e-12")
 SECONDS_PER_DAY = 86_400
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 @dataclass(frozen=True)
@@ -141,61 +98,24 @@ class CollectedMetrics:
     Attributes:
         pattern: which orchestrator.
         upload_id: the upload.
-        values: the METRICS item's keys (``store_results``'s and the collector's), plain JSON.
+        metrics: the METRICS item as stored (``store_results``'s keys and the collector's).
         written: True when this call wrote them (and published the CloudWatch metrics).
-        cost: the breakdown, rebuilt from ``values``.
     """
 
     pattern: Pattern
     upload_id: str
-    values: dict[str, Any]
+    metrics: WorkflowMetrics
     written: bool
-    cost: CostBreakdown | None = field(default=None, compare=False)
 
+    @property
+    def cost(self) -> CostBreakdown | None:
+        """The stored cost breakdown."""
+        return self.metrics.breakdown(self.pattern)
 
-def _plain(value: Any) -> Any:
-    """DynamoDB values as JSON: Decimal -> int or float, recursively."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _storable(value: Any) -> Any:
-    """JSON values as DynamoDB accepts them: floats become Decimal, None is dropped."""
-    if isinstance(value, float):
-        # The shortest repr that reads back as the same float: tiny USD amounts keep their digits.
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_storable(v) for v in value]
-    return value
-
-
-def breakdown_from_values(pattern: Pattern, values: Mapping[str, Any]) -> CostBreakdown | None:
-    """The cost breakdown stored in a METRICS item, or None when it holds none."""
-    items = values.get("cost_items")
-    if not isinstance(items, Mapping) or "prices_as_of" not in values:
-        return None
-    return CostBreakdown(
-        pattern=pattern,
-        items=tuple(
-            LineItem(
-                Component(str(item["component"])),
-                name,
-                Decimal(str(item["quantity"])),
-                str(item["unit"]),
-                Decimal(str(item["usd"])),
-            )
-            for name, item in items.items()
-        ),
-        region=str(values.get("region", "")),
-        prices_as_of=datetime.fromisoformat(str(values["prices_as_of"])).date(),
-    )
+    @property
+    def workflow(self) -> MeasuredWorkflow:
+        """The metrics named by pattern and upload: a bench document's row."""
+        return MeasuredWorkflow.of(self.pattern, self.upload_id, self.metrics)
 
 
 def derive(
@@ -203,18 +123,19 @@ def derive(
     events: list[dict[str, Any]],
     items: Mapping[str, Mapping[str, Any]],
     settings: Settings,
-    prices: PriceTable,
-) -> dict[str, Any]:
+    rates: RateCard,
+) -> WorkflowMetrics:
     """Every collected value of one finished workflow, from its history and raw items.
 
-    Pure: tests call it on recorded histories. Returns plain JSON (numbers as int or float).
+    Pure: tests call it on recorded histories. The results ``store_results`` wrote are not
+    repeated: the repository keeps them when it records these values.
 
     Args:
         pattern: which orchestrator.
         events: the execution history (durable: read with execution data).
         items: the upload's items by sort key, in attribute-value form.
         settings: Lambda memory and architecture, and the price agent's mode and model.
-        prices: the price table to apply.
+        rates: the AWS rate card to apply.
     """
     timeline: Timeline
     history: HistoryUsage
@@ -222,9 +143,9 @@ def derive(
         timeline, history = step_functions_timeline(events), step_functions_usage(events)
     else:
         timeline, history = durable_timeline(events), durable_usage(events)
-    meta = _deserialize(items[META])
-    stored_metrics = _deserialize(items.get(METRICS, {}))
-    review = _deserialize(items[REVIEW]) if REVIEW in items else None
+    meta = unmarshal(items[META])
+    results = WorkflowMetrics.model_validate(unmarshal(items.get(METRICS, {})))
+    review = unmarshal(items[REVIEW]) if REVIEW in items else None
     review_state = str(review["state"]) if review else None
     status = str(meta.get("status", ""))
     sized = dict(items)
@@ -255,55 +176,57 @@ def derive(
         vision_input_tokens=int(meta.get("vision_input_tokens", 0) or 0),
         vision_output_tokens=int(meta.get("vision_output_tokens", 0) or 0),
         agent_model=settings.pricing_model_id if settings.pricing_agent == "bedrock" else None,
-        agent_input_tokens=int(stored_metrics.get("agent_input_tokens", 0) or 0),
-        agent_output_tokens=int(stored_metrics.get("agent_output_tokens", 0) or 0),
+        agent_input_tokens=results.agent_input_tokens,
+        agent_output_tokens=results.agent_output_tokens,
     )
-    cost = workflow_cost(usage, prices)
+    cost = workflow_cost(usage, rates)
     active = timeline.active_seconds
     price_phase = timeline.step(Step.PRICE)
     agents = [span.seconds for span in timeline.agents if span.seconds is not None]
-    values: dict[str, Any] = {
-        "execution_status": timeline.status,
-        "workflow_status": status,
-        "started_at": timeline.started_at.isoformat(),
-        "ended_at": timeline.ended_at.isoformat() if timeline.ended_at else None,
-        "total_seconds": timeline.total_seconds,
-        "active_seconds": active,
-        "human_wait_seconds": timeline.human_wait_seconds,
-        "step_seconds": timeline.step_seconds(),
-        "price_phase_seconds": price_phase.seconds if price_phase else None,
-        "slowest_agent_seconds": max(agents) if agents else None,
-        "parallel_efficiency": timeline.parallel_efficiency,
+    retries = history.retries
+    return WorkflowMetrics(
+        execution_status=timeline.status,
+        workflow_status=WorkflowStatus(status) if status else None,
+        started_at=timeline.started_at,
+        ended_at=timeline.ended_at,
+        total_seconds=timeline.total_seconds,
+        active_seconds=active,
+        human_wait_seconds=timeline.human_wait_seconds,
+        step_seconds=timeline.step_seconds(),
+        price_phase_seconds=price_phase.seconds if price_phase else None,
+        slowest_agent_seconds=max(agents) if agents else None,
+        parallel_efficiency=timeline.parallel_efficiency,
         # The history's count: the timeline's plus durable invocations the service retried.
-        "billed_units": history.billed_units,
-        "billed_unit": BILLED_UNIT[pattern],
-        **history.retries.metrics(),
-        "work_seconds": history.work_seconds,
-        "overhead_seconds": None if active is None else max(0.0, active - history.work_seconds),
-        "overhead_ratio": (max(0.0, (active - history.work_seconds) / active) if active else None),
-        "invocation_timing": history.timing,
-        "lambda_invocations": history.lambda_requests,
-        "lambda_billed_ms": history.billed_ms,
-        "vision_engine": engine or None,
-        "usage": _usage_values(usage),
-        "cost": {name: usd.quantize(_USD) for name, usd in cost.by_component().items()},
-        "cost_total_usd": cost.total.quantize(_USD),
-        "cost_orchestration_usd": cost.orchestration_dependent.quantize(_USD),
-        "cost_shared_usd": cost.shared.quantize(_USD),
-        "cost_items": {
-            item.name: {
-                "component": item.component.value,
-                "quantity": item.quantity,
-                "unit": item.unit,
-                "usd": item.usd.quantize(_USD),
-            }
+        billed_units=history.billed_units,
+        billed_unit=pattern.billed_unit,
+        retries=dict(retries.steps),
+        retry_billed_units=retries.billed_units,
+        retry_lambda_invocations=retries.lambda_invocations,
+        backoff_seconds=round(retries.backoff_seconds, 3),
+        work_seconds=history.work_seconds,
+        overhead_seconds=None if active is None else max(0.0, active - history.work_seconds),
+        overhead_ratio=max(0.0, (active - history.work_seconds) / active) if active else None,
+        invocation_timing=history.timing,
+        lambda_invocations=history.lambda_requests,
+        lambda_billed_ms=history.billed_ms,
+        vision_engine=engine or None,
+        usage=StoredUsage.of(usage),
+        cost={name: usd.quantize(_USD) for name, usd in cost.by_component().items()},
+        cost_total_usd=cost.total.quantize(_USD),
+        cost_orchestration_usd=cost.orchestration_dependent.quantize(_USD),
+        cost_shared_usd=cost.shared.quantize(_USD),
+        cost_items={
+            item.name: CostItem(
+                component=item.component,
+                quantity=item.quantity,
+                unit=item.unit,
+                usd=item.usd.quantize(_USD),
+            )
             for item in cost.items
         },
-        "prices_as_of": prices.as_of.isoformat(),
-        "region": prices.region,
-    }
-    plain: dict[str, Any] = _plain(values)
-    return plain
+        rates_as_of=rates.as_of,
+        region=rates.region,
+    )
 
 
 def deployed_settings(lambda_client: LambdaClient, function: str, fallback: Settings) -> Settings:
@@ -323,16 +246,6 @@ def deployed_settings(lambda_client: LambdaClient, function: str, fallback: Sett
     )
 
 
-def _usage_values(usage: Usage) -> dict[str, Any]:
-    values = asdict(usage)
-    values.pop("pattern")
-    return values
-
-
-def _deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
-
-
 class MetricsCollector:
     """Collects, stores and publishes the metrics of finished workflows.
 
@@ -344,7 +257,7 @@ class MetricsCollector:
         settings: Lambda sizing and the price agent's mode, as deployed.
         clock: stamps ``collected_at``.
         cloudwatch: where metrics are published; None publishes nothing.
-        region: whose prices apply.
+        region: whose AWS rates apply.
         cold_starts: reads the workflow's cold starts from its functions' logs; None stores
             "not measured".
     """
@@ -362,14 +275,13 @@ class MetricsCollector:
         region: str = "us-east-1",
         cold_starts: ColdStartReader | None = None,
     ) -> None:
-        self._dynamodb = dynamodb
-        self._table = table_name
+        self._repo = DynamoDbAlbumRepository(dynamodb, table_name)
         self._sfn = sfn
         self._lambda = lambda_client
         self._settings = settings
         self._clock = clock
         self._cloudwatch = cloudwatch
-        self._prices = price_table(region)
+        self._rates = rate_card(region)
         self._cold_starts = cold_starts
 
     @classmethod
@@ -405,16 +317,14 @@ class MetricsCollector:
             The metrics, or None while the workflow or its execution still runs (or the upload
             is unknown). Already collected metrics are returned as stored unless ``force``.
         """
-        items = self._items(pattern, upload_id)
-        stored = _plain(_deserialize(items.get(METRICS, {})))
-        if "collected_at" in stored and not force:
-            return CollectedMetrics(
-                pattern, upload_id, stored, False, breakdown_from_values(pattern, stored)
-            )
-        meta = _deserialize(items[META]) if META in items else {}
+        items = self._repo.raw_items(pattern, upload_id)
+        stored = _stored(items)
+        if stored is not None and stored.collected and not force:
+            return CollectedMetrics(pattern, upload_id, stored, False)
+        meta = unmarshal(items[META]) if META in items else {}
         execution_arn = meta.get("execution_id")
         events = self._history(pattern, str(execution_arn)) if execution_arn else []
-        return self._collect(pattern, upload_id, items, stored, events, force=force)
+        return self._collect(pattern, upload_id, items, events, force=force)
 
     def collect_execution(
         self, pattern: Pattern, execution_arn: str, *, force: bool = False
@@ -436,16 +346,14 @@ class MetricsCollector:
         upload_id = started_upload(pattern, events)
         if upload_id is None:
             return None
-        items = self._items(pattern, upload_id)
-        meta = _deserialize(items[META]) if META in items else {}
+        items = self._repo.raw_items(pattern, upload_id)
+        meta = unmarshal(items[META]) if META in items else {}
         if meta.get("execution_id") != execution_arn:
             return None
-        stored = _plain(_deserialize(items.get(METRICS, {})))
-        if "collected_at" in stored and not force:
-            return CollectedMetrics(
-                pattern, upload_id, stored, False, breakdown_from_values(pattern, stored)
-            )
-        collected = self._collect(pattern, upload_id, items, stored, events, force=force)
+        stored = _stored(items)
+        if stored is not None and stored.collected and not force:
+            return CollectedMetrics(pattern, upload_id, stored, False)
+        collected = self._collect(pattern, upload_id, items, events, force=force)
         if collected is None:
             raise TransientError(f"the history of {execution_arn} does not show its end yet")
         return collected
@@ -455,116 +363,66 @@ class MetricsCollector:
         pattern: Pattern,
         upload_id: str,
         items: dict[str, dict[str, Any]],
-        stored: dict[str, Any],
         events: list[dict[str, Any]],
         *,
         force: bool,
     ) -> CollectedMetrics | None:
         """Derive, write once and publish; None while the history has no end."""
-        values = derive(pattern, events, items, self._settings, self._prices) if events else None
-        if values is None or values["ended_at"] is None:
+        derived = derive(pattern, events, items, self._settings, self._rates) if events else None
+        if derived is None or derived.started_at is None or derived.ended_at is None:
             return None
-        values |= self._read_cold_starts(pattern, upload_id, values).values()
-        values["collected_at"] = self._clock.now().isoformat()
-        if not self._write(pattern, upload_id, values, force=force):
+        cold = self._read_cold_starts(pattern, upload_id, derived.started_at, derived.ended_at)
+        values = derived.model_copy(update={**cold.values(), "collected_at": self._clock.now()})
+        stored = self._repo.record_metrics(pattern, upload_id, values, force=force)
+        if stored is None:
             # Another collector wrote first: its values are the ones stored and published.
             return self.collect(pattern, upload_id)
         if self._cloudwatch is not None:
             self._publish(pattern, values)
-        merged = _plain(_storable({**stored, **values}))
-        return CollectedMetrics(
-            pattern, upload_id, merged, True, breakdown_from_values(pattern, merged)
-        )
+        return CollectedMetrics(pattern, upload_id, stored, True)
 
     def collect_recent(
         self, pattern: Pattern, limit: int = 50, *, force: bool = False
     ) -> list[CollectedMetrics]:
         """Collect the newest finished workflows of a pattern (a Query per final status)."""
-        repo = DynamoDbAlbumRepository(self._dynamodb, self._table)
         found: list[CollectedMetrics] = []
         for status in sorted(FINAL_STATUSES):
-            for summary in repo.list_uploads(pattern, status, limit):
+            for summary in self._repo.list_uploads(pattern, status, limit):
                 collected = self.collect(pattern, summary.upload_id, force=force)
                 if collected is not None:
                     found.append(collected)
         return found
 
     def _read_cold_starts(
-        self, pattern: Pattern, upload_id: str, values: Mapping[str, Any]
+        self, pattern: Pattern, upload_id: str, started: datetime, ended: datetime
     ) -> ColdStarts:
         if self._cold_starts is None:
             return ColdStarts(None, [], NOT_MEASURED)
-        started = datetime.fromisoformat(str(values["started_at"]))
-        ended = datetime.fromisoformat(str(values["ended_at"]))
         return self._cold_starts.read(pattern, upload_id, started, ended)
-
-    def _items(self, pattern: Pattern, upload_id: str) -> dict[str, dict[str, Any]]:
-        """The upload's items by sort key, raw: their sizes are what DynamoDB bills."""
-        response = self._dynamodb.query(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": PARTITION_KEY},
-            ExpressionAttributeValues={":pk": {"S": upload_pk(pattern, upload_id)}},
-            ConsistentRead=True,
-        )
-        return {str(item[SORT_KEY]["S"]): dict(item) for item in response.get("Items", [])}
 
     def _history(self, pattern: Pattern, execution_arn: str) -> list[dict[str, Any]]:
         if pattern is Pattern.STEP_FUNCTIONS:
             return step_functions_history(self._sfn, execution_arn)
         return durable_history(self._lambda, execution_arn, include_data=True)
 
-    def _write(
-        self, pattern: Pattern, upload_id: str, values: Mapping[str, Any], *, force: bool
-    ) -> bool:
-        """Add the values to the METRICS item once (creating it for failed workflows).
-
-        Returns:
-            False when another collector got there first (the conditional write failed).
-        """
-        storable = _storable(dict(values))
-        names = {f"#k{i}": name for i, name in enumerate(storable)}
-        placeholders = {f":v{i}": value for i, value in enumerate(storable.values())}
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "Key": {
-                PARTITION_KEY: {"S": upload_pk(pattern, upload_id)},
-                SORT_KEY: {"S": METRICS},
-            },
-            "UpdateExpression": "SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(names))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {
-                key: _serializer.serialize(value) for key, value in placeholders.items()
-            },
-        }
-        if not force:
-            request["ConditionExpression"] = "attribute_not_exists(collected_at)"
-        try:
-            self._dynamodb.update_item(**request)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def _publish(self, pattern: Pattern, values: Mapping[str, Any]) -> None:
+    def _publish(self, pattern: Pattern, values: WorkflowMetrics) -> None:
         """One ``PutMetricData`` per workflow, stamped with the execution's end."""
-        if self._cloudwatch is None:
+        if self._cloudwatch is None or values.ended_at is None:
             return
-        when = datetime.fromisoformat(str(values["ended_at"]))
+        when = values.ended_at
         service: DimensionTypeDef = {"Name": SERVICE_DIMENSION, "Value": SERVICE}
         data: list[MetricDatumTypeDef] = [
             {
                 "MetricName": name,
                 "Dimensions": [service],
                 "Timestamp": when,
-                "Value": float(values[key]),
+                "Value": float(value),
                 "Unit": unit,  # type: ignore[typeddict-item]
             }
-            for name, (key, unit) in DURATION_METRICS.items()
-            if values.get(key) is not None
+            for name, (attribute, unit) in DURATION_METRICS.items()
+            if (value := getattr(values, attribute)) is not None
         ]
-        steps: Mapping[str, float] = values.get("step_seconds") or {}
+        steps = values.step_seconds
         data += [
             {
                 "MetricName": "StepDuration",
@@ -577,3 +435,8 @@ class MetricsCollector:
             if step.value in steps
         ]
         self._cloudwatch.put_metric_data(Namespace=pattern.metric_namespace, MetricData=data)
+
+
+def _stored(items: Mapping[str, Mapping[str, Any]]) -> WorkflowMetrics | None:
+    """The METRICS item among an upload's raw items, or None when it has none yet."""
+    return WorkflowMetrics.model_validate(unmarshal(items[METRICS])) if METRICS in items else None

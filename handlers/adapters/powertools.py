@@ -1,7 +1,7 @@
 """Powertools for AWS Lambda (Python): the one Logger and the per-pattern Metrics of the artifact.
 
-Every handler logs JSON through ``logger`` (service ``albumreg``) with the correlation keys
-``upload_id``, ``pattern`` and ``execution_id`` (``correlate``) beside Powertools' own
+Every handler logs JSON through ``logger`` (service ``album-registration``) with the correlation
+keys ``upload_id``, ``pattern`` and ``execution_id`` (``correlate``) beside Powertools' own
 ``cold_start`` and ``function_request_id``; the collector reads cold starts back from exactly
 these lines. ``METRICS`` publishes in embedded metric format (EMF) to each pattern's namespace.
 Imports no orchestrator SDK.
@@ -14,7 +14,10 @@ from aws_lambda_powertools import Logger, Metrics
 from handlers.domain.tenant import Pattern
 
 SERVICE_DIMENSION = "Service"
-SERVICE = "albumreg"
+SERVICE = "album-registration"
+"""The service of every log line and metric: hyphenated, so the Powertools logger it names
+(``logging.getLogger(SERVICE)``) can never be the parent of a Python package's module loggers,
+whose lines would then print as JSON on a command's stdout."""
 
 logger = Logger(service=SERVICE)
 """JSON lines on stdout; the level follows ``POWERTOOLS_LOG_LEVEL`` (INFO by default)."""

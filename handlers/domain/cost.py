@@ -1,10 +1,10 @@
-"""The cost model: dated price tables, each figure with its source, applied to usage.
+"""The cost model: dated AWS rate cards, each rate with its source, applied to usage.
 
-The figures live in ``price_snapshot.json`` beside this module, one table per Region it covers
-(written by ``handlers.adapters.price_list`` from the AWS Price List API, or from AWS's pricing
+The figures live in ``rate_snapshot.json`` beside this module, one card per Region it covers
+(written by ``albumreg.tools.price_list`` from the AWS Price List API, or from AWS's pricing
 pages where that API could not be read); any other Region gets us-east-1 figures, labelled.
 
-Pure and in ``Decimal``: ``workflow_cost`` prices one workflow's ``Usage`` line by line, grouped
+Pure and in ``Decimal``: ``workflow_cost`` costs one workflow's ``Usage`` line by line, grouped
 into components (orchestration and compute depend on the orchestrator; vision, storage and other
 are shared by both); ``monthly_projection`` scales that to a volume and adds the fixed monthly
 costs. Imports no boto3, no orchestrator SDK, no Pulumi.
@@ -31,8 +31,8 @@ RETENTION_MONTH_DAYS = Decimal(30)
 counts it: GB x (execution days + retention days) / 30."""
 
 
-class PriceTableError(ValueError):
-    """No cited price for a region or a model: the message says which and what is covered."""
+class RateCardError(ValueError):
+    """No cited rate for a region or a model: the message says which and what is covered."""
 
 
 class Component(StrEnum):
@@ -49,9 +49,16 @@ SHARED_COMPONENTS = frozenset({Component.VISION, Component.STORAGE, Component.OT
 """The same for both orchestrators by construction: shown apart from orchestration cost."""
 
 
+def in_words(components: Iterable[Component]) -> str:
+    """Components in ``Component`` order, for captions: ``vision, storage and other``."""
+    wanted = set(components)
+    names = [component.value for component in Component if component in wanted]
+    return " and ".join(filter(None, (", ".join(names[:-1]), *names[-1:])))
+
+
 @dataclass(frozen=True)
-class Price:
-    """One list price: ``usd`` per ``per`` units, where it comes from, and its SKU if known."""
+class Rate:
+    """One AWS list rate: ``usd`` per ``per`` units, where it comes from, and its SKU if known."""
 
     usd: Decimal
     per: int
@@ -81,10 +88,10 @@ SCALAR_KEYS = (
     "cloudwatch_alarm_month",
     "secret_month",
 )
-"""Keys of the single prices of a ``PriceTable``; Lambda duration and Bedrock tokens add theirs."""
+"""Keys of the single rates of a ``RateCard``; Lambda duration and Bedrock tokens add theirs."""
 
 DURABLE_KEYS = frozenset({"durable_operation", "durable_gb_written", "durable_gb_month_retained"})
-"""The prices that exist only where Lambda durable functions are offered."""
+"""The rates that exist only where Lambda durable functions are offered."""
 
 SERVICES = {
     "state_transition": "AWS Step Functions",
@@ -97,69 +104,69 @@ SERVICES = {
     "secret": "AWS Secrets Manager",
     "bedrock": "Amazon Bedrock",
 }
-"""The AWS service that sells each price, by the first word of its key."""
+"""The AWS service that sells each rate, by the first word of its key."""
 
 
 def service_of(key: str) -> str:
-    """The AWS service a price key belongs to."""
+    """The AWS service a rate key belongs to."""
     head = key.partition(":")[0]
     return SERVICES.get(head) or SERVICES[head.partition("_")[0]]
 
 
 @dataclass(frozen=True)
-class PriceTable:
-    """Every price the model uses, for one region, as of one date.
+class RateCard:
+    """Every AWS rate the cost model uses, for one region, as of one date.
 
     ``durable_offered`` says whether Lambda durable functions are sold in the region (as far as
-    the table's source knows); ``origin`` says where the table as a whole came from.
+    the card's source knows); ``origin`` says where the card as a whole came from.
     """
 
     region: str
     as_of: date
-    state_transition: Price
-    lambda_request: Price
-    lambda_gb_second: Mapping[str, Price]
-    durable_operation: Price
-    durable_gb_written: Price
-    durable_gb_month_retained: Price
-    dynamodb_write_unit: Price
-    dynamodb_read_unit: Price
-    s3_put: Price
-    s3_get: Price
-    eventbridge_event: Price
-    cloudwatch_request: Price
-    cloudwatch_metric_month: Price
-    cloudwatch_dashboard_month: Price
-    cloudwatch_alarm_month: Price
-    secret_month: Price
-    bedrock: Mapping[str, tuple[Price, Price]] = field(default_factory=dict)
-    """Input and output token prices by a fragment of the model id."""
+    state_transition: Rate
+    lambda_request: Rate
+    lambda_gb_second: Mapping[str, Rate]
+    durable_operation: Rate
+    durable_gb_written: Rate
+    durable_gb_month_retained: Rate
+    dynamodb_write_unit: Rate
+    dynamodb_read_unit: Rate
+    s3_put: Rate
+    s3_get: Rate
+    eventbridge_event: Rate
+    cloudwatch_request: Rate
+    cloudwatch_metric_month: Rate
+    cloudwatch_dashboard_month: Rate
+    cloudwatch_alarm_month: Rate
+    secret_month: Rate
+    bedrock: Mapping[str, tuple[Rate, Rate]] = field(default_factory=dict)
+    """Input and output token rates by a fragment of the model id."""
     durable_offered: bool = True
     origin: str = ""
 
-    def duration(self, architecture: str) -> Price:
-        """Lambda duration price for an architecture."""
+    def duration(self, architecture: str) -> Rate:
+        """Lambda duration rate for an architecture."""
         try:
             return self.lambda_gb_second[architecture]
         except KeyError as exc:
-            raise PriceTableError(
-                f"no Lambda duration price for architecture {architecture!r}; "
+            raise RateCardError(
+                f"no Lambda duration rate for architecture {architecture!r}; "
                 f"known: {', '.join(self.lambda_gb_second)}"
             ) from exc
 
-    def tokens(self, model_id: str) -> tuple[Price, Price]:
-        """Input and output token prices of a Bedrock model or inference profile id."""
-        for fragment, prices in self.bedrock.items():
+    def tokens(self, model_id: str) -> tuple[Rate, Rate]:
+        """Input and output token rates of a Bedrock model or inference profile id."""
+        for fragment, rates in self.bedrock.items():
             if fragment in model_id:
-                return prices
-        raise PriceTableError(
-            f"no cited token price for model {model_id!r} in {self.region}; "
-            f"priced models: {', '.join(self.bedrock)}"
+                return rates
+        raise RateCardError(
+            f"no cited token rate for model {model_id!r} in {self.region}; "
+            f"rated models: {', '.join(self.bedrock)}"
         )
 
-    def sources(self) -> list[tuple[str, Price]]:
-        """Every priced item with its figure and source, for the report."""
-        named: list[tuple[str, Price]] = [
+    def sources(self) -> list[tuple[str, Rate]]:
+        """Every rated item with its figure and source, for the report."""
+        named: list[tuple[str, Rate]] = [
             ("Step Functions Standard state transition", self.state_transition),
             ("Lambda request", self.lambda_request),
             *((f"Lambda duration ({arch})", p) for arch, p in self.lambda_gb_second.items()),
@@ -182,38 +189,38 @@ class PriceTable:
             named += [(f"Bedrock {fragment} output", tokens_out)]
         return named
 
-    def keyed(self) -> dict[str, Price]:
-        """Every price by its key (``state_transition``, ``lambda_gb_second:arm64``...)."""
-        prices = {key: getattr(self, key) for key in SCALAR_KEYS}
-        prices |= {f"lambda_gb_second:{arch}": p for arch, p in self.lambda_gb_second.items()}
+    def keyed(self) -> dict[str, Rate]:
+        """Every rate by its key (``state_transition``, ``lambda_gb_second:arm64``...)."""
+        rates = {key: getattr(self, key) for key in SCALAR_KEYS}
+        rates |= {f"lambda_gb_second:{arch}": p for arch, p in self.lambda_gb_second.items()}
         for fragment, (tokens_in, tokens_out) in self.bedrock.items():
-            prices[f"bedrock:{fragment}:input"] = tokens_in
-            prices[f"bedrock:{fragment}:output"] = tokens_out
-        return prices
+            rates[f"bedrock:{fragment}:input"] = tokens_in
+            rates[f"bedrock:{fragment}:output"] = tokens_out
+        return rates
 
     @classmethod
     def from_keyed(
         cls,
         region: str,
         as_of: date,
-        prices: Mapping[str, Price],
+        rates: Mapping[str, Rate],
         *,
         durable_offered: bool,
         origin: str,
-    ) -> PriceTable:
-        """The table from prices by key (the inverse of ``keyed``).
+    ) -> RateCard:
+        """The card from rates by key (the inverse of ``keyed``).
 
         Raises:
-            PriceTableError: a scalar price is missing.
+            RateCardError: a scalar rate is missing.
         """
-        missing = [key for key in SCALAR_KEYS if key not in prices]
+        missing = [key for key in SCALAR_KEYS if key not in rates]
         if missing:
-            raise PriceTableError(f"{region}: no price for {', '.join(missing)}")
+            raise RateCardError(f"{region}: no rate for {', '.join(missing)}")
         durations = {
-            key.partition(":")[2]: p for key, p in prices.items() if key.startswith("lambda_gb")
+            key.partition(":")[2]: p for key, p in rates.items() if key.startswith("lambda_gb")
         }
-        tokens: dict[str, dict[str, Price]] = {}
-        for key, p in prices.items():
+        tokens: dict[str, dict[str, Rate]] = {}
+        for key, p in rates.items():
             if key.startswith("bedrock:"):
                 _, fragment, direction = key.split(":")
                 tokens.setdefault(fragment, {})[direction] = p
@@ -224,42 +231,42 @@ class PriceTable:
             bedrock={f: (t["input"], t["output"]) for f, t in tokens.items()},
             durable_offered=durable_offered,
             origin=origin,
-            **{key: prices[key] for key in SCALAR_KEYS},
+            **{key: rates[key] for key in SCALAR_KEYS},
         )
 
 
 @dataclass(frozen=True)
-class PriceSnapshot:
-    """The committed price snapshot: per-Region tables, where durable functions are sold.
+class RateSnapshot:
+    """The committed rate snapshot: per-Region cards, where durable functions are sold.
 
     Attributes:
         as_of: when the figures were gathered.
         source: how the snapshot was produced and where its figures come from.
         durable_regions: Regions where Lambda durable functions are offered, as far as known.
         durable_regions_source: where that list comes from.
-        tables: full tables for the Regions the snapshot covers.
-        state_transitions: Step Functions prices of further Regions (AWS publishes a table).
+        cards: full cards for the Regions the snapshot covers.
+        state_transitions: Step Functions rates of further Regions (AWS publishes a table).
     """
 
     as_of: date
     source: str
     durable_regions: frozenset[str]
     durable_regions_source: str
-    tables: Mapping[str, PriceTable]
-    state_transitions: Mapping[str, Price]
+    cards: Mapping[str, RateCard]
+    state_transitions: Mapping[str, Rate]
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> PriceSnapshot:
-        """Parse the snapshot's JSON document (see ``price_snapshot.json``)."""
+    def from_document(cls, document: Mapping[str, Any]) -> RateSnapshot:
+        """Parse the snapshot's JSON document (see ``rate_snapshot.json``)."""
         as_of = date.fromisoformat(document["as_of"])
         durable = frozenset(document["durable_regions"]["regions"])
-        tables = {
-            region: PriceTable.from_keyed(
+        cards = {
+            region: RateCard.from_keyed(
                 region,
                 as_of,
-                {key: _price(value) for key, value in body["prices"].items()},
+                {key: _rate(value) for key, value in body["rates"].items()},
                 durable_offered=region in durable,
-                origin=f"price snapshot of {as_of.isoformat()}",
+                origin=f"rate snapshot of {as_of.isoformat()}",
             )
             for region, body in document["regions"].items()
         }
@@ -268,46 +275,46 @@ class PriceSnapshot:
             source=document["source"],
             durable_regions=durable,
             durable_regions_source=document["durable_regions"]["source"],
-            tables=tables,
+            cards=cards,
             state_transitions={
-                region: _price(value)
-                for region, value in document["state_transitions"]["prices"].items()
+                region: _rate(value)
+                for region, value in document["state_transitions"]["rates"].items()
             },
         )
 
-    def table(self, region: str) -> PriceTable:
-        """The table for a Region; never raises.
+    def card(self, region: str) -> RateCard:
+        """The card for a Region; never raises.
 
-        A Region the snapshot has no table for gets the us-east-1 figures, each relabelled
-        to say so, with that Region's own Step Functions price where AWS publishes one.
+        A Region the snapshot has no card for gets the us-east-1 figures, each relabelled
+        to say so, with that Region's own Step Functions rate where AWS publishes one.
         """
-        if region in self.tables:
-            return self.tables[region]
-        base = self.tables[FALLBACK_REGION]
+        if region in self.cards:
+            return self.cards[region]
+        base = self.cards[FALLBACK_REGION]
         note = f"; {FALLBACK_REGION} figure used for {region}: the snapshot has none for it"
-        prices = {
-            key: dataclasses.replace(price, source=price.source + note, sku=None)
-            for key, price in base.keyed().items()
+        rates = {
+            key: dataclasses.replace(rate, source=rate.source + note, sku=None)
+            for key, rate in base.keyed().items()
         }
         if region in self.state_transitions:
-            prices["state_transition"] = self.state_transitions[region]
-        return PriceTable.from_keyed(
+            rates["state_transition"] = self.state_transitions[region]
+        return RateCard.from_keyed(
             region,
             self.as_of,
-            prices,
+            rates,
             durable_offered=region in self.durable_regions,
-            origin=f"price snapshot of {self.as_of.isoformat()}, {FALLBACK_REGION} figures",
+            origin=f"rate snapshot of {self.as_of.isoformat()}, {FALLBACK_REGION} figures",
         )
 
 
 FALLBACK_REGION = "us-east-1"
-"""The Region whose figures stand in where the snapshot has no table."""
+"""The Region whose figures stand in where the snapshot has no card."""
 
-SNAPSHOT_FILE = "price_snapshot.json"
+SNAPSHOT_FILE = "rate_snapshot.json"
 
 
-def _price(value: Mapping[str, Any]) -> Price:
-    return Price(
+def _rate(value: Mapping[str, Any]) -> Rate:
+    return Rate(
         usd=Decimal(value["usd"]),
         per=int(value["per"]),
         unit=value["unit"],
@@ -317,24 +324,24 @@ def _price(value: Mapping[str, Any]) -> Price:
 
 
 @functools.cache
-def snapshot() -> PriceSnapshot:
-    """The committed snapshot (``handlers/domain/price_snapshot.json``), read once."""
+def snapshot() -> RateSnapshot:
+    """The committed snapshot (``handlers/domain/rate_snapshot.json``), read once."""
     text = resources.files(__package__).joinpath(SNAPSHOT_FILE).read_text(encoding="utf-8")
-    return PriceSnapshot.from_document(json.loads(text))
+    return RateSnapshot.from_document(json.loads(text))
 
 
-def price_table(region: str) -> PriceTable:
-    """The snapshot's price table of a Region; every Region gets one (see ``PriceSnapshot``)."""
-    return snapshot().table(region)
+def rate_card(region: str) -> RateCard:
+    """The snapshot's rate card of a Region; every Region gets one (see ``RateSnapshot``)."""
+    return snapshot().card(region)
 
 
-US_EAST_1 = price_table("us-east-1")
-"""The us-east-1 table, the reference Region of the examples and the tests."""
+US_EAST_1 = rate_card("us-east-1")
+"""The us-east-1 card, the reference Region of the examples and the tests."""
 
 
 @dataclass(frozen=True)
 class LineItem:
-    """One priced quantity."""
+    """One costed quantity."""
 
     component: Component
     name: str
@@ -350,12 +357,12 @@ class LineItem:
 
 @dataclass(frozen=True)
 class CostBreakdown:
-    """The priced usage of one workflow (or the mean of several)."""
+    """The costed usage of one workflow (or the mean of several)."""
 
     pattern: Pattern
     items: tuple[LineItem, ...]
     region: str
-    prices_as_of: date
+    rates_as_of: date
 
     @property
     def total(self) -> Decimal:
@@ -369,7 +376,7 @@ class CostBreakdown:
 
     @property
     def shared(self) -> Decimal:
-        """What both orchestrators pay alike: vision, storage, other."""
+        """What both orchestrators pay alike: the ``SHARED_COMPONENTS``."""
         return sum((item.usd for item in self.items if item.shared), Decimal(0))
 
     def by_component(self) -> dict[str, Decimal]:
@@ -384,69 +391,66 @@ class CostBreakdown:
         return {item.name: item.usd for item in self.items}
 
 
-def workflow_cost(usage: Usage, prices: PriceTable) -> CostBreakdown:
-    """Price one workflow's usage, line by line.
+def workflow_cost(usage: Usage, rates: RateCard) -> CostBreakdown:
+    """Cost one workflow's usage, line by line.
 
     Raises:
-        PriceTableError: a model or architecture without a cited price.
+        RateCardError: a model or architecture without a cited rate.
     """
     items: list[LineItem] = []
 
-    def add(component: Component, name: str, quantity: Decimal | int, price: Price) -> None:
+    def add(component: Component, name: str, quantity: Decimal | int, rate: Rate) -> None:
         if quantity:
-            items.append(
-                LineItem(component, name, Decimal(quantity), price.unit, price.of(quantity))
-            )
+            items.append(LineItem(component, name, Decimal(quantity), rate.unit, rate.of(quantity)))
 
     orchestration = Component.ORCHESTRATION
-    add(orchestration, "state transitions", usage.state_transitions, prices.state_transition)
-    add(orchestration, "durable operations", usage.durable_operations, prices.durable_operation)
+    transitions, operations = Pattern.STEP_FUNCTIONS.billed_unit, Pattern.DURABLE.billed_unit
+    add(orchestration, transitions, usage.state_transitions, rates.state_transition)
+    add(orchestration, operations, usage.durable_operations, rates.durable_operation)
     written_gb = Decimal(usage.durable_bytes_written) / GB
-    add(orchestration, "durable data written", written_gb, prices.durable_gb_written)
+    add(orchestration, "durable data written", written_gb, rates.durable_gb_written)
     # Kept while the execution runs (a review may wait for days) and for the retention after.
     retained_days = usage.durable_execution_days + usage.durable_retention_days
     retained = written_gb * retained_days / RETENTION_MONTH_DAYS
-    add(orchestration, "durable data retained", retained, prices.durable_gb_month_retained)
-    add(Component.COMPUTE, "Lambda requests", usage.lambda_requests, prices.lambda_request)
+    add(orchestration, "durable data retained", retained, rates.durable_gb_month_retained)
+    add(Component.COMPUTE, "Lambda requests", usage.lambda_requests, rates.lambda_request)
     add(
         Component.COMPUTE,
         "Lambda duration",
         usage.lambda_gb_seconds,
-        prices.duration(usage.lambda_architecture),
+        rates.duration(usage.lambda_architecture),
     )
     if usage.vision_model is not None:
-        tokens_in, tokens_out = prices.tokens(usage.vision_model)
+        tokens_in, tokens_out = rates.tokens(usage.vision_model)
         add(Component.VISION, "vision input tokens", usage.vision_input_tokens, tokens_in)
         add(Component.VISION, "vision output tokens", usage.vision_output_tokens, tokens_out)
-    add(
-        Component.STORAGE, "DynamoDB writes", usage.dynamodb_write_units, prices.dynamodb_write_unit
-    )
-    add(Component.STORAGE, "DynamoDB reads", usage.dynamodb_read_units, prices.dynamodb_read_unit)
-    add(Component.STORAGE, "S3 PUT", usage.s3_put_requests, prices.s3_put)
-    add(Component.STORAGE, "S3 GET", usage.s3_get_requests, prices.s3_get)
-    add(Component.OTHER, "EventBridge events", usage.eventbridge_events, prices.eventbridge_event)
-    add(Component.OTHER, "CloudWatch API", usage.cloudwatch_requests, prices.cloudwatch_request)
+    add(Component.STORAGE, "DynamoDB writes", usage.dynamodb_write_units, rates.dynamodb_write_unit)
+    add(Component.STORAGE, "DynamoDB reads", usage.dynamodb_read_units, rates.dynamodb_read_unit)
+    add(Component.STORAGE, "S3 PUT", usage.s3_put_requests, rates.s3_put)
+    add(Component.STORAGE, "S3 GET", usage.s3_get_requests, rates.s3_get)
+    add(Component.OTHER, "EventBridge events", usage.eventbridge_events, rates.eventbridge_event)
+    add(Component.OTHER, "CloudWatch API", usage.cloudwatch_requests, rates.cloudwatch_request)
     if usage.agent_model is not None:
-        tokens_in, tokens_out = prices.tokens(usage.agent_model)
+        tokens_in, tokens_out = rates.tokens(usage.agent_model)
         add(Component.OTHER, "agent input tokens", usage.agent_input_tokens, tokens_in)
         add(Component.OTHER, "agent output tokens", usage.agent_output_tokens, tokens_out)
-    return CostBreakdown(usage.pattern, tuple(items), prices.region, prices.as_of)
+    return CostBreakdown(usage.pattern, tuple(items), rates.region, rates.as_of)
 
 
 def mean_cost(breakdowns: Sequence[CostBreakdown]) -> CostBreakdown:
     """The average workflow of several runs of one pattern: each line item's mean.
 
     Raises:
-        ValueError: no breakdowns, or breakdowns of different patterns or price tables.
+        ValueError: no breakdowns, or breakdowns of different patterns or rate cards.
     """
     if not breakdowns:
         raise ValueError("no cost breakdowns to average")
     first = breakdowns[0]
     if any(
-        (b.pattern, b.region, b.prices_as_of) != (first.pattern, first.region, first.prices_as_of)
+        (b.pattern, b.region, b.rates_as_of) != (first.pattern, first.region, first.rates_as_of)
         for b in breakdowns
     ):
-        raise ValueError("cannot average breakdowns of different patterns or price tables")
+        raise ValueError("cannot average breakdowns of different patterns or rate cards")
     count = Decimal(len(breakdowns))
     merged: dict[tuple[Component, str, str], tuple[Decimal, Decimal]] = {}
     for breakdown in breakdowns:
@@ -458,7 +462,7 @@ def mean_cost(breakdowns: Sequence[CostBreakdown]) -> CostBreakdown:
         LineItem(component, name, quantity / count, unit, usd / count)
         for (component, name, unit), (quantity, usd) in merged.items()
     )
-    return CostBreakdown(first.pattern, items, first.region, first.prices_as_of)
+    return CostBreakdown(first.pattern, items, first.region, first.rates_as_of)
 
 
 @dataclass(frozen=True)
@@ -470,13 +474,13 @@ class FixedResources:
     dashboards: int = 0
     secrets: int = 0
 
-    def monthly(self, prices: PriceTable) -> Decimal:
+    def monthly(self, rates: RateCard) -> Decimal:
         """Their cost per month."""
         return (
-            prices.cloudwatch_metric_month.of(self.custom_metrics)
-            + prices.cloudwatch_alarm_month.of(self.alarms)
-            + prices.cloudwatch_dashboard_month.of(self.dashboards)
-            + prices.secret_month.of(self.secrets)
+            rates.cloudwatch_metric_month.of(self.custom_metrics)
+            + rates.cloudwatch_alarm_month.of(self.alarms)
+            + rates.cloudwatch_dashboard_month.of(self.dashboards)
+            + rates.secret_month.of(self.secrets)
         )
 
 
@@ -521,12 +525,12 @@ def monthly_projection(
     per_workflow: CostBreakdown,
     workflows: int,
     own: FixedResources,
-    prices: PriceTable,
+    rates: RateCard,
     shared: FixedResources = SHARED_FIXED,
 ) -> MonthlyProjection:
     """Scale one workflow's cost to a monthly volume and add the fixed monthly costs.
 
-    List prices without free tiers: the AWS free tier would make small volumes cheaper.
+    List rates without free tiers: the AWS free tier would make small volumes cheaper.
     """
     if workflows < 0:
         raise ValueError(f"workflows per month must not be negative, got {workflows}")
@@ -534,8 +538,8 @@ def monthly_projection(
         pattern=per_workflow.pattern,
         workflows=workflows,
         variable_usd=per_workflow.total * workflows,
-        fixed_usd=own.monthly(prices),
-        shared_fixed_usd=shared.monthly(prices),
+        fixed_usd=own.monthly(rates),
+        shared_fixed_usd=shared.monthly(rates),
     )
 
 
@@ -543,11 +547,11 @@ def projections(
     per_workflow: Iterable[CostBreakdown],
     volumes: Sequence[int],
     own: Mapping[Pattern, FixedResources],
-    prices: PriceTable,
+    rates: RateCard,
 ) -> list[MonthlyProjection]:
     """Every pattern at every volume, in that order."""
     return [
-        monthly_projection(breakdown, volume, own[breakdown.pattern], prices)
+        monthly_projection(breakdown, volume, own[breakdown.pattern], rates)
         for breakdown in per_workflow
         for volume in volumes
     ]

@@ -17,6 +17,9 @@ from pydantic import ValidationError
 from handlers.domain.errors import InvalidUploadError
 from handlers.domain.models import Upload
 
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+"""Uploads larger than this are rejected before any model call."""
+
 UPLOAD_PREFIX = "uploads/"
 """Only objects under this prefix start a workflow (the EventBridge rule filters on it)."""
 

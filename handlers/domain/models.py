@@ -22,8 +22,14 @@ from pydantic import (
     model_validator,
 )
 
-from handlers.domain.policy import ALBUMS_PER_IMAGE, FIRST_YEAR, TEXT_MAX_LENGTH
+from handlers.domain.policy import ALBUMS_PER_IMAGE
 from handlers.domain.tenant import Pattern
+
+TEXT_MAX_LENGTH = 200
+"""Longest title or artist accepted from a model or a person."""
+
+FIRST_YEAR = 1900
+"""Earliest plausible release year; the latest is next year (pre-orders)."""
 
 
 def latest_year() -> int:
@@ -58,6 +64,12 @@ class Strict(BaseModel):
     """Base for every model: immutable and rejecting unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Record(BaseModel):
+    """Base of read models: immutable; unknown stored attributes are ignored, not fatal."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 class Album(Strict):

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from handlers.domain.models import (
     Album,
@@ -22,6 +21,7 @@ from handlers.domain.models import (
 )
 from handlers.domain.records import ReviewRecord, UploadRecord, UploadSummary
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 
 class Clock(Protocol):
@@ -99,10 +99,19 @@ class AlbumRepository(Protocol):
         upload_id: str,
         review: ReviewResult,
         estimates: Sequence[PriceEstimate],
-        metrics: Mapping[str, Decimal | int | str],
+        metrics: WorkflowMetrics,
         now: datetime,
     ) -> None:
-        """Write final albums with prices, the metrics and ``COMPLETED`` in one transaction."""
+        """Write final albums with prices, the results' metrics and ``COMPLETED`` at once."""
+        ...
+
+    def record_metrics(
+        self, pattern: Pattern, upload_id: str, metrics: WorkflowMetrics, *, force: bool = False
+    ) -> WorkflowMetrics | None:
+        """Add a finished workflow's measurements once (first collector wins unless ``force``).
+
+        Returns the item as stored, or None when another collector had written first.
+        """
         ...
 
     def mark_status(
@@ -137,7 +146,9 @@ class AlbumRepository(Protocol):
         """The upload's own item (where its photo is, its status), without albums or review."""
         ...
 
-    def get_metrics(self, pattern: Pattern, upload_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def get_metrics(
+        self, pattern: Pattern, upload_ids: Sequence[str]
+    ) -> dict[str, WorkflowMetrics]:
         """The METRICS items of many uploads, by upload id; uploads without one are left out."""
         ...
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from handlers.domain.models import Album, ReviewState, WorkflowStatus
+from handlers.domain.models import Album, Record, ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
-
-
-class Record(BaseModel):
-    """Base of read models: immutable; unknown stored attributes are ignored, not fatal."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 
 class StoredAlbum(Record):
@@ -71,6 +65,5 @@ class UploadRecord(Record):
     summary: UploadSummary
     albums: list[StoredAlbum] = Field(default_factory=list)
     review: ReviewRecord | None = None
-    # The METRICS item as stored: numbers, text, and nested maps and lists (seconds per step,
-    # cost per component and line item, init durations): documented in docs/metrics.md.
-    metrics: dict[str, Any] = Field(default_factory=dict)
+    metrics: WorkflowMetrics | None = None
+    """The METRICS item; None until the workflow stored its results or was collected."""

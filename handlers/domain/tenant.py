@@ -21,3 +21,12 @@ class Pattern(StrEnum):
         """CloudWatch namespace: each orchestrator reports into its own."""
         suffix = "StepFunctions" if self is Pattern.STEP_FUNCTIONS else "DurableFunctions"
         return f"AlbumRegistration/{suffix}"
+
+    @property
+    def billed_unit(self) -> str:
+        """What the orchestrator bills per workflow: the unit of its ``billed_units`` count."""
+        return "state transitions" if self is Pattern.STEP_FUNCTIONS else "durable operations"
+
+
+PATTERNS: tuple[Pattern, ...] = tuple(Pattern)
+"""Both orchestrators, Step Functions first: the order of every table, chart and loop."""

@@ -128,15 +128,6 @@ class Retries:
         """
         return sum(self.steps.values()) + self.invocation_retries
 
-    def metrics(self) -> dict[str, object]:
-        """The METRICS item's retry figures, plain JSON."""
-        return {
-            "retries": dict(self.steps),
-            "retry_billed_units": self.billed_units,
-            "retry_lambda_invocations": self.lambda_invocations,
-            "backoff_seconds": round(self.backoff_seconds, 3),
-        }
-
 
 @dataclass(frozen=True)
 class HistoryUsage:

@@ -17,7 +17,7 @@ from handlers.domain.errors import (
     ReviewAlreadyResolvedError,
     UploadNotFoundError,
 )
-from handlers.domain.events import UPLOAD_PREFIX, check_upload_key
+from handlers.domain.events import MAX_IMAGE_BYTES, UPLOAD_PREFIX, check_upload_key
 from handlers.domain.models import (
     Album,
     ExtractResult,
@@ -31,7 +31,6 @@ from handlers.domain.models import (
     WorkflowStatus,
     failed_estimate,
 )
-from handlers.domain.policy import MAX_IMAGE_BYTES
 from handlers.domain.ports import (
     AlbumRepository,
     Clock,
@@ -42,6 +41,7 @@ from handlers.domain.ports import (
 )
 from handlers.domain.records import ReviewRecord
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 
 def extract_albums(
@@ -202,16 +202,16 @@ def store_results(
         request.upload_id,
         request.review,
         estimates,
-        {
-            "execution_id": request.execution_id,
-            "review_outcome": request.review.outcome.value,
-            "albums_priced": priced,
-            "pricing_requests": sum(estimate.requests for estimate in estimates),
-            "pricing_retries": sum(estimate.retries for estimate in estimates),
+        WorkflowMetrics(
+            execution_id=request.execution_id,
+            review_outcome=request.review.outcome,
+            albums_priced=priced,
+            pricing_requests=sum(estimate.requests for estimate in estimates),
+            pricing_retries=sum(estimate.retries for estimate in estimates),
             # The LLM price agents' tokens, for the cost model (zero for the Discogs agent).
-            "agent_input_tokens": sum(estimate.usage.input_tokens for estimate in estimates),
-            "agent_output_tokens": sum(estimate.usage.output_tokens for estimate in estimates),
-        },
+            agent_input_tokens=sum(estimate.usage.input_tokens for estimate in estimates),
+            agent_output_tokens=sum(estimate.usage.output_tokens for estimate in estimates),
+        ),
         clock.now(),
     )
     metrics.emit(

@@ -26,21 +26,32 @@ AWKWARD_NAME = "Björk \u2013 Début (1993) copy 2.jpg"
 
 
 def happy_path_with_a_corrected_year(world: TargetWorld) -> None:
-    """Approve with one year corrected: both complete with it, the extraction kept beside it."""
+    """Approve with one year corrected from the CLI: both complete with it, the extraction kept
+    beside it, and a second approval is refused."""
     upload_id, _ = world.put(world.key("shelf.jpg"), SAMPLE)
     world.wait_reviews(upload_id)
+    listed = world.cli("review", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    waiting = {r["pattern"] for r in json.loads(listed.stdout) if r["upload_id"] == upload_id}
+    assert waiting == {p.value for p in Pattern}
     extracted = world.repo.get_review(Pattern.STEP_FUNCTIONS, upload_id)
     assert extracted is not None
     corrected = extracted.albums[0].year + 1 if extracted.albums[0].year else 1960
 
     approved = world.cli("review", "approve", upload_id, "--year", f"1={corrected}")
     assert approved.returncode == 0, approved.stderr
+    for pattern in Pattern:
+        assert f"{pattern.value}: approved" in approved.stdout
     for pattern, record in world.wait_final(upload_id).items():
         assert record.summary.status is WorkflowStatus.COMPLETED, pattern
         assert record.albums[0].year == corrected, pattern
         assert record.albums[0].extracted_year == extracted.albums[0].year, pattern
         assert [a.year for a in record.albums[1:]] == [a.year for a in extracted.albums[1:]]
         assert any(a.price is not None for a in record.albums), pattern
+
+    again = world.cli("review", "approve", upload_id)
+    assert again.returncode == 2
+    assert "already APPROVED" in again.stderr
 
 
 def review_timeout(world: TargetWorld) -> None:

@@ -189,7 +189,8 @@ def test_person_uploads_reviews_and_both_workflows_complete(dashboard) -> None:
         # Each workflow recorded its own cost when its execution ended: no command ran.
         cloud.wait_for(
             lambda: all(
-                "collected_at" in cloud.repo.get_metrics(p, [upload_id]).get(upload_id, {})
+                (found := cloud.repo.get_metrics(p, [upload_id]).get(upload_id)) is not None
+                and found.collected
                 for p in Pattern
             ),
             what="both METRICS items",

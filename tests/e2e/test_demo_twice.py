@@ -1,4 +1,8 @@
-"""Two demos back to back on the same ports and data folder, as a script or a newcomer runs them."""
+"""Two demos back to back on the same ports and data folder, as a script or a newcomer runs them.
+
+Each run is also the end-to-end check of ``albumreg demo --auto-approve --json`` itself: what its
+document says of both workflows, and that it leaves nothing in the checkout.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import run_cli
+from tests.e2e.conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.e2e
 LOOPBACK = "127.0.0.1"
+SAMPLE_YEARS = [1959, 1969, 1977, 1971, 1984, 1997]
+"""The years of the six albums on the demo's sample photo, slot by slot."""
+BILLED_UNITS = {"sf": 11, "ldf": 13}
+"""A happy-path workflow's state transitions and durable operations."""
 
 
 def _three_free_ports() -> int:
@@ -56,10 +64,20 @@ def test_demo_auto_approve_json_twice_in_a_row(tmp_path: Path, start_cloud) -> N
         )
         assert result.returncode == 0, result.stderr
         documents.append(json.loads(result.stdout))
-    # Each run is an upload of its own, and both complete in both patterns.
+    # Each run is an upload of its own, and both complete in both patterns, with the sample's
+    # years, a price for every album and the billed units of a happy path.
     assert documents[0]["upload_id"] != documents[1]["upload_id"]
     for document in documents:
-        assert {document[p]["status"] for p in ("sf", "ldf")} == {"COMPLETED"}
+        for pattern, billed in BILLED_UNITS.items():
+            part = document[pattern]
+            assert part["status"] == "COMPLETED"
+            assert part["execution_id"]
+            assert [a["year"] for a in part["albums"]] == SAMPLE_YEARS
+            assert all(a["price"] > 0 and a["currency"] == "USD" for a in part["albums"])
+            assert part["timings"]["steps"]["extract-albums"] > 0
+            assert part["timings"]["billed_units"] == billed
+    # --env-file kept the demo's env file out of the checkout.
+    assert not (ROOT / ".albumreg" / "demo.env").exists()
     # Both runs were kept: the local cloud started on the same folder lists them.
     cloud = start_cloud(data_dir=tmp_path / "data")
     listed = run_cli(cloud.env_file, "uploads", "list", "--status", "COMPLETED", "--json")

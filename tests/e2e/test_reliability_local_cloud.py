@@ -1,6 +1,7 @@
 """Reliability end to end against ``albumreg local`` as its own process: bad uploads through the
 real trigger path and image checks, forged review tokens sent to the real callback APIs, the
-review gateway and the CLI.
+review gateway and the CLI, and the same put delivered twice. The in-process cases are in
+``tests/functional/reliability/``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from handlers.domain.events import upload_id_for
 from handlers.domain.models import ReviewResult, ReviewState, WorkflowStatus
 from handlers.domain.tenant import Pattern
 from tests.e2e.conftest import RunningCloud, run_cli
-from tests.reliability_sockets import listening_addresses
+from tests.functional.reliability.sockets import listening_addresses
 
 pytestmark = pytest.mark.e2e
 
@@ -108,3 +109,33 @@ def test_forged_review_tokens_are_refused_and_the_real_review_still_works(start_
     for record in cloud.wait_final(upload_id).values():
         assert record.summary.status is WorkflowStatus.COMPLETED
         assert record.albums[0].year == 1960
+
+
+def test_duplicate_put_gives_one_set_of_records_and_one_review(start_cloud) -> None:
+    cloud = start_cloud()
+    first = put(cloud, "uploads/shelf.jpg", SAMPLE)
+    second = put(cloud, "uploads/shelf.jpg", SAMPLE)
+    assert first == second
+
+    def sf_waiting_and_duplicate():
+        found = cloud.sfn.list_executions(stateMachineArn=cloud.target.state_machine_arn)
+        statuses = sorted(e["status"] for e in found["executions"])
+        return found["executions"] if statuses == ["RUNNING", "SUCCEEDED"] else None
+
+    def durable_waiting_and_duplicate():
+        runs = cloud.lambda_client.list_durable_executions_by_function(
+            FunctionName=cloud.target.durable_function
+        )["DurableExecutions"]
+        return runs if sorted(r["Status"] for r in runs) == ["RUNNING", "SUCCEEDED"] else None
+
+    executions = cloud.wait_for(sf_waiting_and_duplicate, what="a waiting and a duplicate run")
+    cloud.wait_for(durable_waiting_and_duplicate, what="a waiting and a duplicate durable run")
+    cloud.wait_for(
+        lambda: all(cloud.repo.get_review(p, first) for p in Pattern), what="reviews open"
+    )
+    for pattern in Pattern:
+        assert len(cloud.repo.list_open_reviews(pattern)) == 1
+    record = cloud.records(first)[Pattern.STEP_FUNCTIONS]
+    assert record is not None
+    waiting = next(e for e in executions if e["status"] == "RUNNING")
+    assert record.summary.execution_id == waiting["executionArn"]

@@ -9,13 +9,14 @@ other) and published to CloudWatch.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from handlers.domain.events import upload_id_for
+from handlers.domain.models import WorkflowStatus
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 from tests.e2e.conftest import run_cli
 
 pytestmark = pytest.mark.e2e
@@ -43,22 +44,23 @@ def test_ended_workflows_get_their_metrics_item_without_any_command(start_cloud)
     assert rejected.returncode == 0, rejected.stderr
 
     # THEN both METRICS items appear, written by the collector function
-    def collected() -> dict[Pattern, dict[str, Any]]:
-        found = {p: cloud.repo.get_metrics(p, [upload_id]).get(upload_id, {}) for p in Pattern}
-        return found if all("collected_at" in item for item in found.values()) else {}
+    def collected() -> dict[Pattern, WorkflowMetrics]:
+        found = {p: cloud.repo.get_metrics(p, [upload_id]).get(upload_id) for p in Pattern}
+        ready = {p: item for p, item in found.items() if item is not None and item.collected}
+        return ready if len(ready) == len(found) else {}
 
     metrics = cloud.wait_for(collected, timeout=120, what="both METRICS items")
-    assert metrics[SF]["workflow_status"] == "COMPLETED"
-    assert metrics[LDF]["workflow_status"] == "REJECTED"
+    assert metrics[SF].workflow_status is WorkflowStatus.COMPLETED
+    assert metrics[LDF].workflow_status is WorkflowStatus.REJECTED
     for pattern in Pattern:
         item = metrics[pattern]
-        assert item["cost_total_usd"] > 0
-        assert item["cost_orchestration_usd"] > 0
-        assert item["execution_status"] == "SUCCEEDED"
+        assert (item.cost_total_usd or 0) > 0
+        assert (item.cost_orchestration_usd or 0) > 0
+        assert item.execution_status == "SUCCEEDED"
         # The workers write Lambda-format logs, so cold starts are measured from them.
-        assert item["cold_start_source"].startswith("local worker processes")
-        assert item["cold_starts"] >= 1
-        assert len(item["init_durations_s"]) == item["cold_starts"]
+        assert (item.cold_start_source or "").startswith("local worker processes")
+        assert (item.cold_starts or 0) >= 1
+        assert len(item.init_durations_s) == item.cold_starts
 
     # AND the collector published the workflow's figures to each pattern's namespace
     cloudwatch = cloud.session.client(

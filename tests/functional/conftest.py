@@ -1,10 +1,13 @@
-"""Functional fixtures: an in-process moto account with the project's table and bucket, and a
-set of handler dependencies whose model and pricing API are fakes."""
+"""Functional fixtures: an in-process moto account with the project's table and bucket, a set of
+handler dependencies whose model and pricing API are fakes, and ``swapped`` to replace some of
+them for a block, whichever orchestrator runs the handlers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
 
 import boto3
 import pytest
@@ -16,7 +19,7 @@ from handlers.adapters.table_schema import create_table_request
 from handlers.config import Settings
 from handlers.wiring import Dependencies, use
 from tests.conftest import FixedClock, make_extraction, s3_event
-from tests.fakes import FixedPricing, RecordingMetrics, ScriptedRecognizer
+from tests.fakes import RecordingMetrics, ScriptedPricing, ScriptedRecognizer
 
 TABLE = "albumreg-test"
 BUCKET = "albumreg-uploads-test"
@@ -54,7 +57,7 @@ class Workbench:
     deps: Dependencies
     repo: DynamoDbAlbumRepository
     recognizer: ScriptedRecognizer
-    pricing: FixedPricing
+    pricing: ScriptedPricing
     metrics: RecordingMetrics
     s3: object
 
@@ -68,7 +71,7 @@ class Workbench:
 def workbench(repo: DynamoDbAlbumRepository, s3) -> Iterator[Workbench]:
     """Installs dependencies for every handler in the process (``handlers.wiring.use``)."""
     recognizer = ScriptedRecognizer(make_extraction())
-    pricing = FixedPricing()
+    pricing = ScriptedPricing()
     metrics = RecordingMetrics()
     deps = Dependencies(
         Settings(table_name=TABLE, review_timeout_seconds=60, metrics_mode="off"),
@@ -81,3 +84,24 @@ def workbench(repo: DynamoDbAlbumRepository, s3) -> Iterator[Workbench]:
     )
     with use(deps):
         yield Workbench(deps, repo, recognizer, pricing, metrics, s3)
+
+
+@contextmanager
+def swapped(
+    bench: Workbench, *, settings: dict[str, Any] | None = None, **adapters: Any
+) -> Iterator[Dependencies]:
+    """The workbench's adapters with some replaced (``pricing=``, ``recognizer=``, ``repo=``...)
+    or its settings changed (a review timeout of seconds), installed for every handler in the
+    process while the block runs, whichever orchestrator calls them."""
+    deps = bench.deps
+    current: dict[str, Any] = {
+        "repo": deps.repo,
+        "images": deps.images,
+        "recognizer": deps.recognizer,
+        "pricing": deps.pricing,
+        "metrics": deps.metrics,
+        "clock": deps.clock,
+    }
+    changed = Dependencies(replace(deps.settings, **(settings or {})), **(current | adapters))
+    with use(changed):
+        yield changed

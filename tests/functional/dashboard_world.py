@@ -22,6 +22,7 @@ from handlers.domain.models import PriceEstimate, ReviewResult, ReviewState, Wor
 from handlers.domain.ports import ReviewInbox
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import Timeline, durable_timeline, step_functions_timeline
+from handlers.domain.workflow_metrics import WorkflowMetrics
 from handlers.wiring import Dependencies
 from tests.conftest import T0, FixedClock, make_extraction, make_upload, six_albums
 from tests.fakes import RecordingInbox
@@ -63,26 +64,31 @@ class HistoryReader:
         return self.timelines.get(execution_arn)
 
 
-STORED_METRICS: dict[Pattern, dict[str, Any]] = {
-    SF: {
-        "active_seconds": Decimal("4.5"),
-        "human_wait_seconds": Decimal("30"),
-        "step_seconds": {"extract-albums": Decimal("3.1"), "price-albums": Decimal("1.2")},
-        "billed_units": 11,
-        "parallel_efficiency": Decimal("0.93"),
-        "cost": {"orchestration": Decimal("0.000275"), "vision": Decimal("0.0002")},
-        "cost_total_usd": Decimal("0.000475"),
-        "cost_orchestration_usd": Decimal("0.000275"),
-        "cost_shared_usd": Decimal("0.0002"),
-    },
-    LDF: {
-        "active_seconds": Decimal("3.5"),
-        "human_wait_seconds": Decimal("31"),
-        "step_seconds": {"extract-albums": Decimal("2.9"), "price-albums": Decimal("0.5")},
-        "billed_units": 13,
-        "parallel_efficiency": Decimal("0.97"),
-    },
+STORED_METRICS: dict[Pattern, WorkflowMetrics] = {
+    SF: WorkflowMetrics(
+        collected_at=T0,
+        workflow_status=WorkflowStatus.COMPLETED,
+        active_seconds=4.5,
+        human_wait_seconds=30,
+        step_seconds={"extract-albums": 3.1, "price-albums": 1.2},
+        billed_units=11,
+        parallel_efficiency=0.93,
+        cost={"orchestration": Decimal("0.000275"), "vision": Decimal("0.0002")},
+        cost_total_usd=Decimal("0.000475"),
+        cost_orchestration_usd=Decimal("0.000275"),
+        cost_shared_usd=Decimal("0.0002"),
+    ),
+    LDF: WorkflowMetrics(
+        collected_at=T0,
+        workflow_status=WorkflowStatus.COMPLETED,
+        active_seconds=3.5,
+        human_wait_seconds=31,
+        step_seconds={"extract-albums": 2.9, "price-albums": 0.5},
+        billed_units=13,
+        parallel_efficiency=0.97,
+    ),
 }
+"""What the collector recorded for the ``stored`` upload of each pattern."""
 
 
 @dataclass
@@ -159,8 +165,10 @@ def _completed(repo, name: str, execution_ids, metrics, year_two=None) -> str:
             PriceEstimate(slot=slot, amount=Decimal("20.00"), confidence=0.8, source="fake")
             for slot in range(1, 7)
         ]
-        stored = {"execution_id": execution_ids[pattern], **metrics.get(pattern, {})}
-        repo.store_results(pattern, upload.upload_id, review, estimates, stored, T0)
+        results = WorkflowMetrics(execution_id=execution_ids[pattern])
+        repo.store_results(pattern, upload.upload_id, review, estimates, results, T0)
+        if pattern in metrics:
+            repo.record_metrics(pattern, upload.upload_id, metrics[pattern])
     return upload.upload_id
 
 

@@ -1,66 +1,53 @@
 """Drives the real ASL through moto's interpreter for the Step Functions functional tests.
 
 The harness plays the parts outside the state machine: the S3 event that starts it, the person
-who completes the review with ``SendTaskSuccess``, and the counters a test asserts on.
+who completes the review with ``SendTaskSuccess``, and the counters a test asserts on. Every test
+that runs the state machine gets it the same way: ``state_machine_account`` as its moto account,
+``deployed_state_machine`` for the deployment (the reliability suite adds its moto fixes around).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import boto3
+import pytest
+from moto import mock_aws
+
+from albumreg.cloud.moto_fixes import serialized_dynamodb
 from albumreg.cloud.sfn_runner import (
+    MOTO_CONFIG,
     Deployment,
+    deploy,
     history,
+    routed_invokes,
     start,
     wait_for_execution,
 )
 from handlers.domain.events import parse_upload_event
-from handlers.domain.models import (
-    Album,
-    PriceEstimate,
-    ReviewDecision,
-    ReviewResult,
-)
+from handlers.domain.models import ReviewDecision, ReviewResult
 from handlers.domain.records import ReviewRecord
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import state_transitions
 from handlers.domain.workflow import decide_review
-from handlers.wiring import Dependencies, use
 from tests.functional.conftest import Workbench
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
+# Not collected by pytest; albumreg/tools/repository_metrics.py reads it to count this helper
+# as the pattern's test code.
+pytestmark = pytest.mark.pattern_sf
+
 SF = Pattern.STEP_FUNCTIONS
 WRITE_OPERATIONS = frozenset(
     {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 )
-
-
-class SlotFailingPricing:
-    """A ``PricingSource`` that raises for some slots and counts every call per slot."""
-
-    def __init__(self, failing: dict[int, Exception] | None = None, amount: str = "20.00") -> None:
-        self.failing = dict(failing or {})
-        self.amount = Decimal(amount)
-        self.calls: Counter[int] = Counter()
-        self._lock = threading.Lock()
-
-    def estimate(self, album: Album) -> PriceEstimate:
-        with self._lock:
-            self.calls[album.slot] += 1
-        if album.slot in self.failing:
-            raise self.failing[album.slot]
-        return PriceEstimate(
-            slot=album.slot, amount=self.amount, confidence=0.8, source="fake", requests=1
-        )
 
 
 @dataclass
@@ -123,18 +110,35 @@ class SfnHarness:
         self.sfn.send_task_success(taskToken=review.token, output=result.model_dump_json())
         return result
 
-    @contextmanager
-    def using(self, *, settings: dict[str, Any] | None = None, **adapters: Any) -> Iterator[None]:
-        """Run with changed settings (a review timeout of seconds) or a replaced adapter."""
-        deps = self.bench.deps
-        current: dict[str, Any] = {
-            "repo": deps.repo,
-            "images": deps.images,
-            "recognizer": deps.recognizer,
-            "pricing": deps.pricing,
-            "metrics": deps.metrics,
-            "clock": deps.clock,
-        }
-        changed = Dependencies(replace(deps.settings, **(settings or {})), **(current | adapters))
-        with use(changed):
-            yield
+
+@contextmanager
+def state_machine_account() -> Iterator[None]:
+    """A moto account whose Step Functions executes state machines (moto's ASL interpreter).
+
+    Its DynamoDB takes one request at a time (``albumreg.cloud.moto_fixes``), as in the local
+    cloud: the tasks' handlers write from many threads, and a transaction's table copy would
+    race another write.
+    """
+    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
+        yield
+
+
+@contextmanager
+def deployed_state_machine(bench: Workbench) -> Iterator[SfnHarness]:
+    """The real ASL deployed to the workbench's moto account, every task running the real
+    handler in this process (``routed_invokes``).
+
+    Every execution still running at the end is stopped: it would outlive moto and call real
+    endpoints.
+    """
+    with routed_invokes():
+        deployment = deploy(boto3.session.Session(region_name="us-east-1"))
+        client = boto3.client("stepfunctions", region_name="us-east-1")
+        try:
+            yield SfnHarness(bench, client, deployment)
+        finally:
+            running = client.list_executions(
+                stateMachineArn=deployment.state_machine_arn, statusFilter="RUNNING"
+            )
+            for execution in running["executions"]:
+                client.stop_execution(executionArn=execution["executionArn"])

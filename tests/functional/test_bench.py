@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from io import BytesIO
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -12,6 +11,7 @@ from PIL import Image
 from albumreg.cli.main import main
 from albumreg.tools.sample_photos import SAMPLE_PHOTO
 from albumreg.tools.workflow_bench import BenchOptions, jpeg_variant, percentile, summarize
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 REQUIRED = {
     "completed",
@@ -81,16 +81,18 @@ def test_percentile_interpolates_between_ranks() -> None:
 
 
 def test_summarize_counts_and_throughput() -> None:
-    def workflow(start: str, end: str, active: float, status: str = "COMPLETED") -> dict[str, Any]:
-        return {
-            "workflow_status": status,
-            "started_at": f"2026-01-01T00:00:{start}+00:00",
-            "ended_at": f"2026-01-01T00:00:{end}+00:00",
-            "active_seconds": active,
-            "step_seconds": {"extract-albums": active / 2},
-            "cost_total_usd": 0.001,
-            "cost": {"compute": 0.001},
-        }
+    def workflow(start: str, end: str, active: float, status: str = "COMPLETED") -> WorkflowMetrics:
+        return WorkflowMetrics.model_validate(
+            {
+                "workflow_status": status,
+                "started_at": f"2026-01-01T00:00:{start}+00:00",
+                "ended_at": f"2026-01-01T00:00:{end}+00:00",
+                "active_seconds": active,
+                "step_seconds": {"extract-albums": active / 2},
+                "cost_total_usd": 0.001,
+                "cost": {"compute": 0.001},
+            }
+        )
 
     figures = summarize(
         [workflow("00", "10", 4.0), workflow("05", "30", 6.0), workflow("01", "02", 1.0, "FAILED")],

@@ -18,6 +18,7 @@ import pytest
 from albumreg.cli.main import main
 from handlers.domain.names import PRICE_ONE_ALBUM, Step
 from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICE_RETRY
+from handlers.domain.tenant import PATTERNS
 
 REQUIRED = {
     "completed",
@@ -29,7 +30,6 @@ REQUIRED = {
     "lambda_invocations_p50",
     "cost_per_workflow_usd",
 }
-PATTERNS = ("sf", "ldf")
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ def powertools(request_id: str, cold: bool, upload_id: str = UPLOAD, pattern: st
         {
             "level": "INFO",
             "message": "invocation",
-            "service": "albumreg",
+            "service": "album-registration",
             "cold_start": cold,
             "function_request_id": request_id,
             "upload_id": upload_id,

@@ -191,6 +191,6 @@ def test_a_failed_workflow_gets_its_metrics_item_too(dynamodb, repo, pattern) ->
 
     # THEN its METRICS item is written, with the failure's status and what it cost
     assert collected is not None and collected.written
-    assert collected.values["workflow_status"] == "FAILED"
-    assert collected.values["execution_status"] == "FAILED"
-    assert collected.values["cost_total_usd"] > 0
+    assert collected.metrics.workflow_status is WorkflowStatus.FAILED
+    assert collected.metrics.execution_status == "FAILED"
+    assert (collected.metrics.cost_total_usd or 0) > 0

@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from albumreg.cloud.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from handlers import durable
 from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision
@@ -22,7 +19,7 @@ from handlers.domain.tenant import Pattern
 from tests.functional.conftest import Workbench
 from tests.functional.durable_harness import DurableHarness, durable_runner
 from tests.functional.powertools_lines import captured_lines
-from tests.functional.sfn_harness import SfnHarness
+from tests.functional.sfn_harness import deployed_state_machine, state_machine_account
 
 REQUIRED = ("upload_id", "pattern", "cold_start", "function_request_id", "service")
 
@@ -30,22 +27,17 @@ REQUIRED = ("upload_id", "pattern", "cold_start", "function_request_id", "servic
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Overrides the plain moto account: this one executes state machines."""
-    with mock_aws(config=MOTO_CONFIG):
+    with state_machine_account():
         yield
 
 
 def workflow_lines(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The handlers' own lines (the test's moto and SDK loggers write elsewhere)."""
-    return [line for line in lines if line.get("service") == "albumreg"]
+    return [line for line in lines if line.get("service") == "album-registration"]
 
 
 def test_step_functions_lines_carry_the_workflow_keys(workbench: Workbench) -> None:
-    with routed_invokes(), captured_lines() as lines:
-        harness = SfnHarness(
-            workbench,
-            boto3.client("stepfunctions", region_name="us-east-1"),
-            deploy(boto3.session.Session()),
-        )
+    with captured_lines() as lines, deployed_state_machine(workbench) as harness:
         event = workbench.upload()
         execution_arn = harness.start(event)
         harness.decide(harness.wait_for_review(event), ReviewDecision(action="approve"))

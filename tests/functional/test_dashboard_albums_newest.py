@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from albumreg.dashboard import cached
-from albumreg.dashboard.data import PATTERNS
 from albumreg.dashboard.launch import APP
+from handlers.domain.tenant import PATTERNS
 from tests.conftest import FixedClock
 from tests.fakes import RecordingInbox
 from tests.functional.dashboard_world import (

@@ -242,6 +242,6 @@ def test_get_metrics_batches_a_hundred_keys_and_leaves_unknown_uploads_out(
     found = world.repo.get_metrics(SF, [*unknown, known, known])
 
     assert set(found) == {known}
-    assert found[known]["active_seconds"] == 4.5
-    assert "pk" not in found[known]
+    assert found[known].active_seconds == 4.5
+    assert found[known].execution_id == "sf-exec-stored"
     assert operations == ["BatchGetItem", "BatchGetItem"]

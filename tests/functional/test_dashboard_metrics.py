@@ -96,7 +96,7 @@ def test_cloudwatch_charts_render_both_namespaces_from_moto(comparison: AppTest)
             MetricData=[
                 {
                     "MetricName": name,
-                    "Dimensions": [{"Name": "Service", "Value": "albumreg"}],
+                    "Dimensions": [{"Name": "Service", "Value": "album-registration"}],
                     "Timestamp": when,
                     "Value": float(value),
                     "Unit": "Count" if name != "CostPerWorkflow" else "None",

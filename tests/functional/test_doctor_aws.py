@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from albumreg.cli.preflight import Check, aws_checks, foundation_model
 from albumreg.client.target import Target, TargetError
 from albumreg.cloud.fake_discogs import PricingApiServer
+from albumreg.tools.price_list import PRICE_LIST_REGION, WANTED
 
 REGION = "us-east-2"
 TOKEN = "doctor-test-token"
@@ -38,7 +39,7 @@ class Clients:
 
     def stub(self, service: str) -> Stubber:
         if service not in self.stubbers:
-            region = "us-east-1" if service == "pricing" else REGION
+            region = PRICE_LIST_REGION if service == "pricing" else REGION
             make: Any = boto3.client
             client = make(
                 service,
@@ -169,7 +170,7 @@ def test_a_model_without_access_fails_with_the_console_fix(clients, pricing_api)
 
 def test_a_region_without_durable_functions_asks_the_price_list(clients, pricing_api):
     healthy(clients)
-    for _ in range(7):  # every service the reader asks answers with no product
+    for _ in {wanted.service_code for wanted in WANTED}:  # each service asked: no product
         clients.stub("pricing").add_response("get_products", {"PriceList": []})
     checks = {c.name: c for c in run(clients, pricing_api, region="eu-south-2")}
     durable = checks["durable functions in eu-south-2"]

@@ -13,7 +13,7 @@ from aws_durable_execution_sdk_python.lambda_service import InvocationStatus, Op
 from handlers import durable
 from handlers.domain.errors import InvalidImageError, RecognitionError, TransientError
 from handlers.domain.events import parse_upload_event
-from handlers.domain.models import Album, PriceEstimate, ReviewDecision, ReviewState, WorkflowStatus
+from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus
 from handlers.domain.names import (
     RECORD_FAILURE,
     RECORD_REJECTION,
@@ -32,14 +32,16 @@ from handlers.domain.policy import (
 from handlers.domain.tenant import Pattern
 from handlers.wiring import dependencies
 from tests.conftest import six_albums
-from tests.functional.conftest import TABLE, Workbench
+from tests.fakes import ScriptedPricing
+from tests.functional.conftest import TABLE, Workbench, swapped
 from tests.functional.durable_harness import (
     DurableHarness,
     billed_operations,
     durable_runner,
     payload,
-    rewired,
 )
+
+pytestmark = pytest.mark.pattern_ldf
 
 LDF = Pattern.DURABLE
 CORRECT_SLOT_3 = ReviewDecision.model_validate(
@@ -54,23 +56,6 @@ HAPPY_PATH_OPERATIONS = (
     + ALBUMS_PER_IMAGE  # one step per price agent
     + 1  # store-results
 )
-
-
-class CountingPricing:
-    """Prices every album and counts the calls; the agents of ``failing`` slots always raise."""
-
-    def __init__(
-        self, failing: frozenset[int] = frozenset(), error: Exception | None = None
-    ) -> None:
-        self.failing = failing
-        self.error = error or TransientError("pricing API unavailable")
-        self.calls: dict[int, int] = {}
-
-    def estimate(self, album: Album) -> PriceEstimate:
-        self.calls[album.slot] = self.calls.get(album.slot, 0) + 1
-        if album.slot in self.failing:
-            raise self.error
-        return PriceEstimate(slot=album.slot, amount=Decimal("12.50"), source="fake", requests=1)
 
 
 @pytest.fixture
@@ -118,7 +103,7 @@ def test_durable_happy_path_applies_corrected_year(harness: DurableHarness, work
     assert all(album.price == Decimal("20.00") for album in record.albums)
     assert record.review is not None
     assert (record.review.state, record.review.token) == (ReviewState.APPROVED, callback_id)
-    assert record.metrics["execution_id"] == arn
+    assert record.metrics is not None and record.metrics.execution_id == arn
     assert workbench.metrics.emitted[-1] == (
         LDF,
         {
@@ -147,7 +132,7 @@ def test_durable_review_timeout_continues_with_extracted_albums(workbench: Workb
     event = workbench.upload()
     upload_id = upload_id_of(event)
     with (
-        rewired(workbench.deps, review_timeout_seconds=2) as deps,
+        swapped(workbench, settings={"review_timeout_seconds": 2}) as deps,
         durable_runner(durable.handler) as runner,
     ):
         harness = DurableHarness(runner, deps)
@@ -167,12 +152,12 @@ def test_durable_review_timeout_continues_with_extracted_albums(workbench: Workb
 
 
 def test_durable_rejected_review_ends_rejected(workbench: Workbench):
-    pricing = CountingPricing()
+    pricing = ScriptedPricing()
     event = workbench.upload()
     upload_id = upload_id_of(event)
 
     with (
-        rewired(workbench.deps, pricing=pricing) as deps,
+        swapped(workbench, pricing=pricing) as deps,
         durable_runner(durable.handler) as runner,
     ):
         harness = DurableHarness(runner, deps)
@@ -193,11 +178,11 @@ def test_durable_rejected_review_ends_rejected(workbench: Workbench):
 
 
 def test_durable_failing_price_agent_becomes_error_estimate(workbench: Workbench):
-    pricing = CountingPricing(failing=frozenset({4}))
+    pricing = ScriptedPricing("12.50", failing={4: TransientError("pricing API unavailable")})
     event = workbench.upload()
     upload_id = upload_id_of(event)
     with (
-        rewired(workbench.deps, pricing=pricing) as deps,
+        swapped(workbench, pricing=pricing) as deps,
         durable_runner(durable.handler) as runner,
     ):
         harness = DurableHarness(runner, deps)
@@ -306,11 +291,11 @@ def test_durable_malformed_event_ends_rejected_writing_nothing(
 
 
 def test_durable_step_side_effects_run_once_across_resumes(workbench: Workbench):
-    pricing = CountingPricing()
+    pricing = ScriptedPricing()
     event = workbench.upload()
     upload_id = upload_id_of(event)
     with (
-        rewired(workbench.deps, pricing=pricing) as deps,
+        swapped(workbench, pricing=pricing) as deps,
         durable_runner(durable.handler) as runner,
     ):
         harness = DurableHarness(runner, deps)

@@ -6,10 +6,13 @@ import time
 from typing import Any
 
 import boto3
+import pytest
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackConfig
 
 from albumreg.cloud.durable_plane import DurablePlane
+
+pytestmark = pytest.mark.pattern_ldf
 
 CALLBACK_IDS: list[str] = []
 

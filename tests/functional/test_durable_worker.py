@@ -17,7 +17,7 @@ from albumreg.cloud.durable_plane import DurablePlane
 from albumreg.cloud.lambdas.durable import WorkerInvoker
 from albumreg.cloud.lambdas.service import FunctionSpec, LambdaService
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.pattern_ldf, pytest.mark.timeout(120)]
 
 
 def test_durable_handler_in_a_worker_checkpoints_to_the_plane_over_http() -> None:

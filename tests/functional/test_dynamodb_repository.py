@@ -22,7 +22,9 @@ from handlers.domain.models import (
     failed_estimate,
 )
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import CostItem, StoredUsage, WorkflowMetrics
 from tests.conftest import T0, make_extraction, make_upload, six_albums
+from tests.functional.conftest import TABLE
 
 SF, LDF = Pattern.STEP_FUNCTIONS, Pattern.DURABLE
 
@@ -134,7 +136,8 @@ def test_six_albums_round_trip_with_decimal_prices(repo: DynamoDbAlbumRepository
         PriceEstimate(slot=s, amount=Decimal(f"{s}9.99"), confidence=0.75, source="discogs")
         for s in range(1, 6)
     ] + [failed_estimate(6, "no match")]
-    repo.store_results(SF, upload.upload_id, review, estimates, {"albums_priced": 5}, T0)
+    results = WorkflowMetrics(albums_priced=5, review_outcome=ReviewState.APPROVED)
+    repo.store_results(SF, upload.upload_id, review, estimates, results, T0)
 
     record = repo.get_upload(SF, upload.upload_id)
     assert record is not None
@@ -152,7 +155,7 @@ def test_six_albums_round_trip_with_decimal_prices(repo: DynamoDbAlbumRepository
     assert record.albums[5].price_error == "no match"
     assert record.review is not None
     assert record.review.state is ReviewState.APPROVED
-    assert record.metrics["albums_priced"] == 5
+    assert record.metrics is not None and record.metrics.albums_priced == 5
     assert [s.upload_id for s in repo.list_uploads(SF, WorkflowStatus.COMPLETED)] == [
         upload.upload_id
     ]
@@ -179,3 +182,109 @@ def test_mark_status_of_unknown_upload_refused(repo: DynamoDbAlbumRepository) ->
 def test_consumed_capacity_is_metered(repo: DynamoDbAlbumRepository) -> None:
     claim_and_extract(repo, SF)
     assert repo.write_units > 0
+
+
+def _measured(seconds: float) -> WorkflowMetrics:
+    """A collector's measurements, every kind of field filled (nested ones too)."""
+    return WorkflowMetrics(
+        collected_at=T0 + timedelta(minutes=5),
+        execution_status="SUCCEEDED",
+        workflow_status=WorkflowStatus.COMPLETED,
+        started_at=T0,
+        ended_at=T0 + timedelta(seconds=seconds),
+        total_seconds=seconds,
+        active_seconds=seconds - 1.5,
+        human_wait_seconds=1.5,
+        step_seconds={"extract-albums": 2.25, "price-albums": 0.75},
+        parallel_efficiency=0.875,
+        billed_units=11,
+        billed_unit="state transitions",
+        retries={"price-album": 2},
+        retry_billed_units=2,
+        invocation_timing="recorded",
+        usage=StoredUsage(state_transitions=11, lambda_gb_seconds=Decimal("1.234567891")),
+        cost={"orchestration": Decimal("0.000275000000")},
+        cost_total_usd=Decimal("0.000312345678"),
+        cost_items={
+            "state transitions": CostItem(
+                component="orchestration",
+                quantity=Decimal(11),
+                unit="transition",
+                usd=Decimal("0.000275000000"),
+            )
+        },
+        rates_as_of=T0.date(),
+        region="us-east-1",
+        init_durations_s=[0.125],
+        cold_start_source="not measured",
+    )
+
+
+def test_metrics_round_trip_through_the_table(repo: DynamoDbAlbumRepository) -> None:
+    # GIVEN a workflow that stored its results, then its collector's measurements
+    upload = claim_and_extract(repo, SF)
+    repo.open_review(SF, upload.upload_id, "tok", six_albums(), T0, T0)
+    review = ReviewResult(outcome=ReviewState.APPROVED, albums=six_albums(), decided_at=T0)
+    results = WorkflowMetrics(execution_id="exec-sf", albums_priced=6, pricing_requests=7)
+    repo.store_results(SF, upload.upload_id, review, [], results, T0)
+    measured = _measured(12.5)
+
+    # WHEN the measurements are recorded and read back both ways
+    stored = repo.record_metrics(SF, upload.upload_id, measured)
+    record = repo.get_upload(SF, upload.upload_id)
+    batch = repo.get_metrics(SF, [upload.upload_id])
+
+    # THEN every value comes back as it went in (USD exactly), beside the results
+    expected = measured.model_copy(
+        update={"execution_id": "exec-sf", "albums_priced": 6, "pricing_requests": 7}
+    )
+    assert stored == expected
+    assert record is not None and record.metrics == expected
+    assert batch == {upload.upload_id: expected}
+    breakdown = expected.breakdown(SF)
+    assert breakdown is not None and breakdown.total == Decimal("0.000275000000")
+
+
+def test_first_collector_wins_unless_forced(repo: DynamoDbAlbumRepository) -> None:
+    # GIVEN a workflow whose measurements one collector recorded
+    upload = claim_and_extract(repo, LDF)
+    first = repo.record_metrics(LDF, upload.upload_id, _measured(10.0))
+
+    # WHEN a second collector records others, then a forced recomputation does
+    second = repo.record_metrics(LDF, upload.upload_id, _measured(20.0))
+    after_second = repo.get_metrics(LDF, [upload.upload_id])[upload.upload_id]
+    forced = repo.record_metrics(LDF, upload.upload_id, _measured(30.0), force=True)
+
+    # THEN the second is refused and the first's values stay, until forced
+    assert first is not None and first.total_seconds == 10.0
+    assert second is None
+    assert after_second.total_seconds == 10.0
+    assert forced is not None and forced.total_seconds == 30.0
+
+
+def test_metrics_stored_by_an_earlier_version_still_load(
+    repo: DynamoDbAlbumRepository, dynamodb
+) -> None:
+    # GIVEN a METRICS item written before the rates vocabulary: ``prices_as_of``, and a key
+    # this version does not know
+    upload = claim_and_extract(repo, SF)
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": f"sf#UPLOAD#{upload.upload_id}"},
+            "sk": {"S": "METRICS"},
+            "prices_as_of": {"S": "2025-06-01"},
+            "region": {"S": "us-east-1"},
+            "cost_total_usd": {"N": "0.000123"},
+            "retired_key": {"S": "ignored"},
+        },
+    )
+
+    # WHEN it is read
+    metrics = repo.get_metrics(SF, [upload.upload_id])[upload.upload_id]
+
+    # THEN the old name reads as ``rates_as_of`` and the unknown key is ignored
+    assert metrics.rates_as_of is not None and metrics.rates_as_of.isoformat() == "2025-06-01"
+    assert metrics.cost_total_usd == Decimal("0.000123")
+    breakdown = metrics.breakdown(SF)
+    assert breakdown is not None and breakdown.rates_as_of == metrics.rates_as_of

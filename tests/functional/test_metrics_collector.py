@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +19,14 @@ import pytest
 from botocore.stub import Stubber
 
 from albumreg.cli.main import main
-from handlers.adapters.metrics_collector import (
-    COLLECTED_KEYS,
-    WORKFLOW_METRICS,
-    MetricsCollector,
-)
+from handlers.adapters.metrics_collector import WORKFLOW_METRICS, MetricsCollector
 from handlers.config import Settings
 from handlers.domain.models import ReviewResult, ReviewState, StoreRequest
 from handlers.domain.tenant import Pattern
 from handlers.domain.workflow import record_failure, store_results
+from handlers.domain.workflow_metrics import COLLECTED_KEYS, LEGACY_KEYS
 from tests.conftest import FixedClock, six_albums
-from tests.fakes import FixedPricing, RecordingMetrics
+from tests.fakes import RecordingMetrics, ScriptedPricing
 from tests.functional.conftest import TABLE
 
 EVENTS = Path(__file__).parents[1] / "events"
@@ -105,7 +103,7 @@ class Run:
         found = self.cloudwatch.get_metric_statistics(
             Namespace=self.pattern.metric_namespace,
             MetricName=metric,
-            Dimensions=[{"Name": "Service", "Value": "albumreg"}],
+            Dimensions=[{"Name": "Service", "Value": "album-registration"}],
             StartTime=datetime(2026, 1, 1),
             EndTime=datetime(2027, 12, 31),
             Period=86400,
@@ -125,10 +123,11 @@ def test_collect_stores_metrics_once_and_keeps_the_workflows_keys(dynamodb, patt
 
     assert first is not None and first.written
     assert again is not None and not again.written
-    assert again.values == first.values
+    assert again.metrics == first.metrics
     stored = run.stored()
     # ``cold_starts`` is left out when not measured (no log groups here), never stored as 0.
-    assert set(stored) >= COLLECTED_KEYS - {"cold_starts"}
+    assert set(stored) >= COLLECTED_KEYS - {"cold_starts"} - LEGACY_KEYS
+    assert not set(stored) & LEGACY_KEYS
     # store_results' own keys survive the collector's update
     assert stored["albums_priced"] == {"N": "6"}
     assert stored["review_outcome"] == {"S": "APPROVED"}
@@ -138,42 +137,45 @@ def test_collect_stores_metrics_once_and_keeps_the_workflows_keys(dynamodb, patt
 def test_step_functions_values_come_from_its_history(dynamodb) -> None:
     run = Run(SF, dynamodb)
     run.answer_history()
-    values = run.collector().collect(SF, run.upload_id).values  # type: ignore[union-attr]
+    values = run.collector().collect(SF, run.upload_id).metrics  # type: ignore[union-attr]
     events = run.data["history"]
     start, end = events[0]["timestamp"], events[-1]["timestamp"]
     total = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-    assert values["total_seconds"] == pytest.approx(total)
-    assert values["active_seconds"] == pytest.approx(total - values["human_wait_seconds"])
+    assert values.total_seconds == pytest.approx(total)
+    assert values.active_seconds == pytest.approx(total - (values.human_wait_seconds or 0))
     entered = sum(1 for e in events if e["type"].endswith("StateEntered"))
-    assert values["usage"]["state_transitions"] == entered
-    assert values["lambda_invocations"] == sum(
+    assert values.usage is not None and values.usage.state_transitions == entered
+    assert values.lambda_invocations == sum(
         1 for e in events if e["type"] in ("LambdaFunctionScheduled", "TaskScheduled")
     )
-    assert values["billed_unit"] == "state transitions"
-    assert values["invocation_timing"] == "recorded"
-    assert 0.0 <= values["overhead_ratio"] < 1.0
-    assert values["cost"]["orchestration"] == pytest.approx(entered * 0.025 / 1000)
-    assert values["cost"]["vision"] == 0
-    assert values["vision_engine"] == "ocr:rapidocr"
-    assert sum(values["cost"].values()) == pytest.approx(values["cost_total_usd"])
+    assert values.billed_unit == "state transitions"
+    assert values.invocation_timing == "recorded"
+    assert values.overhead_ratio is not None and 0.0 <= values.overhead_ratio < 1.0
+    assert values.cost["orchestration"] == pytest.approx(Decimal(entered) * Decimal("0.025") / 1000)
+    assert values.cost["vision"] == 0
+    assert values.vision_engine == "ocr:rapidocr"
+    assert sum(values.cost.values()) == values.cost_total_usd
 
 
 def test_durable_values_come_from_its_history(dynamodb) -> None:
     run = Run(LDF, dynamodb)
     run.answer_history()
-    values = run.collector().collect(LDF, run.upload_id).values  # type: ignore[union-attr]
+    values = run.collector().collect(LDF, run.upload_id).metrics  # type: ignore[union-attr]
     events = run.data["history"]
-    assert values["lambda_invocations"] == sum(
+    assert values.lambda_invocations == sum(
         1 for e in events if e["EventType"] == "InvocationCompleted"
     )
-    assert values["invocation_timing"] == "estimated"
+    assert values.invocation_timing == "estimated"
     assert run.lambda_client.requests[0]["IncludeExecutionData"] is True
-    assert values["usage"]["durable_operations"] == values["billed_units"]
-    assert values["usage"]["durable_bytes_written"] > 0
-    assert values["usage"]["durable_retention_days"] == 7
-    assert values["usage"]["state_transitions"] == 0
-    assert values["cost_items"]["durable operations"]["quantity"] == values["billed_units"]
-    assert set(values["step_seconds"]) >= {"extract-albums", "price-albums", "store-results"}
+    usage = values.usage
+    assert usage is not None
+    assert usage.durable_operations == values.billed_units
+    assert usage.durable_bytes_written > 0
+    assert usage.durable_retention_days == 7
+    assert usage.state_transitions == 0
+    assert values.cost_items["durable operations"].quantity == values.billed_units
+    assert set(values.step_seconds) >= {"extract-albums", "price-albums", "store-results"}
+    assert values.retry_billed_units == sum((values.retries or {}).values())
 
 
 def test_running_execution_is_not_collected(dynamodb) -> None:
@@ -206,7 +208,7 @@ def test_workflow_metric_names_are_all_counted(repo, clock, upload) -> None:
     repo.claim_upload(SF, upload, "x", clock.now())
     upload_id = upload.upload_id
     review = ReviewResult(outcome=ReviewState.APPROVED, albums=six_albums(), decided_at=clock.now())
-    pricing = FixedPricing()
+    pricing = ScriptedPricing()
     estimates = [pricing.estimate(album) for album in review.albums]
     request = StoreRequest(
         pattern=SF, upload_id=upload_id, execution_id="x", review=review, estimates=estimates

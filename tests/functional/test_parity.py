@@ -15,10 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
-from moto import mock_aws
 
-from albumreg.cloud.moto_fixes import serialized_dynamodb
-from albumreg.cloud.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from handlers import durable
 from handlers.adapters.dynamodb import upload_pk
 from handlers.adapters.pricing.transport import PricingUnavailableError
@@ -29,9 +26,10 @@ from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision, ReviewResult, ReviewState, WorkflowStatus
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
-from tests.functional.conftest import TABLE, Workbench
-from tests.functional.durable_harness import DurableHarness, RunnerInbox, durable_runner, rewired
-from tests.functional.sfn_harness import SfnHarness, SlotFailingPricing
+from tests.fakes import ScriptedPricing
+from tests.functional.conftest import TABLE, Workbench, swapped
+from tests.functional.durable_harness import DurableHarness, RunnerInbox, durable_runner
+from tests.functional.sfn_harness import SfnHarness, deployed_state_machine, state_machine_account
 
 SF = Pattern.STEP_FUNCTIONS
 LDF = Pattern.DURABLE
@@ -112,27 +110,15 @@ class GatewayInbox:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """Overrides the plain moto account: this one executes state machines.
-
-    Both orchestrators write to one moto table from many threads at once: its requests are
-    serialised (``albumreg.cloud.moto_fixes``), or a transaction's table copy races another write.
-    """
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
+    """Overrides the plain moto account: this one executes state machines."""
+    with state_machine_account():
         yield
 
 
 @pytest.fixture
 def sfn(workbench: Workbench) -> Iterator[SfnHarness]:
-    with routed_invokes():
-        deployment = deploy(boto3.session.Session())
-        client = boto3.client("stepfunctions", region_name="us-east-1")
-        yield SfnHarness(workbench, client, deployment)
-        # A live execution would outlive mock_aws and call real endpoints: stop them all.
-        running = client.list_executions(
-            stateMachineArn=deployment.state_machine_arn, statusFilter="RUNNING"
-        )
-        for execution in running["executions"]:
-            client.stop_execution(executionArn=execution["executionArn"])
+    with deployed_state_machine(workbench) as harness:
+        yield harness
 
 
 def stored_items(dynamodb: Any, pattern: Pattern, upload_id: str) -> dict[str, dict[str, Any]]:
@@ -174,12 +160,12 @@ def test_parity_same_records_on_both_orchestrators(
         workbench.recognizer.error = scenario.extract_error
     # What the real agent raises while the pricing API is unavailable, on every attempt.
     down = PricingUnavailableError("GET /database/search: HTTP 503 after 2 attempts")
-    pricing = SlotFailingPricing({slot: down for slot in scenario.failing_slots})
+    pricing = ScriptedPricing(failing={slot: down for slot in scenario.failing_slots})
     event = workbench.upload(key=scenario.key)
     upload_id = parse_upload_event(event).upload_id
 
     with (
-        rewired(workbench.deps, pricing=pricing, **scenario.settings) as deps,
+        swapped(workbench, settings=scenario.settings, pricing=pricing) as deps,
         durable_runner(durable.handler) as runner,
     ):
         # WHEN both orchestrators start from the same event, at once

@@ -2,7 +2,7 @@
 
 The fixtures under ``tests/events/pricing`` are CONSTRUCTED in the documented response format,
 not recorded from AWS (see their ``_comment``): the tests check the parsing, the matching, the
-cache and every fallback, not AWS's current prices.
+cache and every fallback, not AWS's current rates.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from handlers.adapters.price_list import (
+from albumreg.tools.price_list import (
     WANTED,
-    LivePrices,
+    LiveRates,
     PriceListReader,
-    live_table,
+    live_card,
     parse_price_list,
     snapshot_document,
 )
-from handlers.domain.cost import DURABLE_KEYS, PriceSnapshot, snapshot
+from handlers.domain.cost import DURABLE_KEYS, RateSnapshot, snapshot
 
 FIXTURES = Path(__file__).parents[1] / "events" / "pricing"
 TODAY = date(2026, 12, 3)
@@ -95,11 +95,11 @@ def pricing():
 
 
 @pytest.mark.parametrize("region", ["us-east-2", "eu-west-3"])
-def test_reader_finds_each_listed_price_with_its_sku(pricing, region):
+def test_reader_finds_each_listed_rate_with_its_sku(pricing, region):
     client, stubber = pricing
     stub_region(stubber, region)
     read = PriceListReader(client, today=lambda: TODAY).read(region)
-    # Prices are stored per the table's unit: the Price List's per-unit figure times ``per``.
+    # Rates are stored per the card's unit: the Price List's per-unit figure times ``per``.
     transition = read.found["state_transition"]
     product = listed(region, "StateTransition")
     assert transition.usd == usd_of(product) * 1000
@@ -108,9 +108,9 @@ def test_reader_finds_each_listed_price_with_its_sku(pricing, region):
     assert "fetched 2026-12-03" in transition.source
     # The second Lambda page (NextToken) was read: arm64 duration is on it.
     assert read.found["lambda_gb_second:arm64"].usd == Decimal("0.0000133334")
-    # A tiered price keeps its first tier.
+    # A tiered rate keeps its first tier.
     assert read.found["s3_get"].usd == Decimal("0.0000004") * 1000
-    # The fixture lists no CloudWatch dashboard product: that price is missing, with the reason.
+    # The fixture lists no CloudWatch dashboard product: that rate is missing, with the reason.
     assert "cloudwatch_dashboard_month" not in read.found
     assert "DashboardsUsageHour" in read.missing["cloudwatch_dashboard_month"]
 
@@ -142,25 +142,25 @@ def test_a_failing_service_falls_back_to_the_snapshot_labelled(pricing):
         stubber.add_client_error("get_products", "ThrottlingException", "slow down")
     read = PriceListReader(client, today=lambda: TODAY).read("us-east-2")
     assert not read.found
-    table = live_table("us-east-2", read, snapshot())
-    for key, price in table.keyed().items():
+    card = live_card("us-east-2", read, snapshot())
+    for key, rate in card.keyed().items():
         if key in {w.key for w in WANTED}:
-            assert "Price List had none: GetProducts" in price.source, key
-            assert "ThrottlingException" in price.source, key
+            assert "Price List had none: GetProducts" in rate.source, key
+            assert "ThrottlingException" in rate.source, key
     # The snapshot's own durable knowledge still holds.
-    assert table.durable_offered
+    assert card.durable_offered
 
 
-def test_live_table_takes_the_price_list_over_the_snapshot(pricing):
+def test_live_card_takes_the_price_list_over_the_snapshot(pricing):
     client, stubber = pricing
     stub_region(stubber, "eu-west-3")
     read = PriceListReader(client, today=lambda: TODAY).read("eu-west-3")
-    table = live_table("eu-west-3", read, snapshot())
-    assert table.state_transition.usd == Decimal("0.0297")
-    assert table.state_transition.sku == listed("eu-west-3", "StateTransition")["product"]["sku"]
-    assert "snapshot of 2026-12-03" in table.cloudwatch_dashboard_month.source
-    assert not table.durable_offered
-    assert table.as_of == TODAY
+    card = live_card("eu-west-3", read, snapshot())
+    assert card.state_transition.usd == Decimal("0.0297")
+    assert card.state_transition.sku == listed("eu-west-3", "StateTransition")["product"]["sku"]
+    assert "snapshot of 2026-12-03" in card.cloudwatch_dashboard_month.source
+    assert not card.durable_offered
+    assert card.as_of == TODAY
 
 
 def test_malformed_entries_are_skipped_not_fatal():
@@ -175,24 +175,24 @@ def test_snapshot_written_from_a_live_read_round_trips(pricing):
     stub_region(stubber, "us-east-2")
     read = PriceListReader(client, today=lambda: TODAY).read("us-east-2")
     base = snapshot()
-    document = snapshot_document([live_table("us-east-2", read, base)], base, TODAY, "test")
-    again = PriceSnapshot.from_document(json.loads(json.dumps(document)))
-    ohio = again.table("us-east-2")
+    document = snapshot_document([live_card("us-east-2", read, base)], base, TODAY, "test")
+    again = RateSnapshot.from_document(json.loads(json.dumps(document)))
+    ohio = again.card("us-east-2")
     durable = listed("us-east-2", "Lambda-Durable-Operations")
     assert ohio.durable_operation.sku == durable["product"]["sku"]
     assert "us-east-2" in again.durable_regions
     assert again.state_transitions == base.state_transitions
 
 
-def test_live_prices_read_a_region_once_a_day(pricing):
+def test_live_rates_read_a_region_once_a_day(pricing):
     client, stubber = pricing
     day = {"today": TODAY}
     stub_region(stubber, "us-east-2")
     stub_region(stubber, "us-east-2")
-    live = LivePrices(client, today=lambda: day["today"])
-    first = live.table("us-east-2")
+    live = LiveRates(client, today=lambda: day["today"])
+    first = live.card("us-east-2")
     # Same day: from the cache (one set of answers is still queued, so no request was made).
-    assert live.table("us-east-2").state_transition == first.state_transition
+    assert live.card("us-east-2").state_transition == first.state_transition
     # The next day it reads again (the second set of queued answers).
     day["today"] = date(2026, 12, 4)
-    assert live.table("us-east-2").as_of == date(2026, 12, 4)
+    assert live.card("us-east-2").as_of == date(2026, 12, 4)

@@ -16,6 +16,7 @@ from handlers.adapters.pricing.agent import DiscogsPricingAgent
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.quote import REFERENCE_CONDITION, SOURCE_LOWEST, SOURCE_SUGGESTION
 from handlers.adapters.pricing.transport import (
+    PRICING_HTTP_RETRY,
     PricingUnavailableError,
     RetryRules,
     Timeouts,
@@ -24,7 +25,7 @@ from handlers.adapters.pricing.transport import (
 )
 from handlers.domain.errors import TransientError
 from handlers.domain.models import Album, unrecognized_album
-from handlers.domain.policy import PRICING_HTTP_RETRY, RetryPolicy
+from handlers.domain.policy import RetryPolicy
 from tests.conftest import six_albums
 from tests.fakes import VirtualTime
 

@@ -12,6 +12,7 @@ from albumreg.cloud.catalog import load_catalog
 from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.transport import (
+    PRICING_HTTP_RETRY,
     PricingRejectedError,
     PricingUnavailableError,
     RetryRules,
@@ -20,7 +21,7 @@ from handlers.adapters.pricing.transport import (
     Transport,
 )
 from handlers.domain.errors import TransientError
-from handlers.domain.policy import PRICING_HTTP_RETRY, RetryPolicy
+from handlers.domain.policy import RetryPolicy
 from tests.fakes import VirtualTime
 
 TOKEN = "sekrit-token-4242"

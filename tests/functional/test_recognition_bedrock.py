@@ -12,14 +12,16 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 from PIL import Image
 
-from handlers.adapters.recognition.bedrock import SYSTEM_PROMPT, TOOL_NAME, BedrockRecognizer
+from handlers.adapters.recognition.bedrock import (
+    SYSTEM_PROMPT,
+    TOOL_NAME,
+    VISION_LONG_EDGE_PX,
+    BedrockRecognizer,
+)
+from handlers.adapters.recognition.image import VISION_MAX_PAYLOAD_BYTES
 from handlers.domain.errors import InvalidImageError, RecognitionError, TransientError
 from handlers.domain.models import latest_year
-from handlers.domain.policy import (
-    VISION_LONG_EDGE_PX,
-    VISION_MAX_PAYLOAD_BYTES,
-    VISION_THROTTLE_RETRY,
-)
+from handlers.domain.policy import VISION_THROTTLE_RETRY
 from tests.conftest import CATALOG_SIX
 
 MODEL = "us.amazon.nova-lite-v1:0"

@@ -117,7 +117,10 @@ def test_report_from_a_scenario_run_alone_uses_its_happy_workflows(
         "config": {"price_latency": 0.5},
         "environment": {"finished_at": "2026-12-03T00:00:00+00:00", "cpus": 2},
         "scenarios": SCENARIOS,
-        "workflows": [w | {"scenario": "happy"} for w in recorded_workflows()],
+        "workflows": [
+            w.model_copy(update={"scenario": "happy"}).model_dump(mode="json")
+            for w in recorded_workflows()
+        ],
     }
     path = tmp_path / "scenarios.json"
     path.write_text(json.dumps(document))

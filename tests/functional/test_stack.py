@@ -249,6 +249,26 @@ def test_an_invalid_config_value_stops_the_program(runner: Runner) -> None:
     assert "logRetentionDays=8" in completed.stderr
 
 
+@pytest.mark.parametrize(
+    ("component", "kind", "name"),
+    [
+        ("UploadTrigger", "aws:sqs/queue:Queue", "uploads-dead-letters"),
+        ("UploadTrigger", "aws:sqs/queuePolicy:QueuePolicy", "uploads-dead-letters-policy"),
+        ("UploadTrigger", "aws:cloudwatch/eventTarget:EventTarget", "uploads-step-functions"),
+        ("UploadTrigger", "aws:cloudwatch/eventTarget:EventTarget", "uploads-durable"),
+        ("MetricsCollector", "aws:sqs/queue:Queue", "collector-dead-letters"),
+        ("MetricsCollector", "aws:sqs/queuePolicy:QueuePolicy", "collector-dead-letters-policy"),
+        ("MetricsCollector", "aws:cloudwatch/eventTarget:EventTarget", "collector-sf-target"),
+        ("MetricsCollector", "aws:cloudwatch/eventTarget:EventTarget", "collector-ldf-target"),
+    ],
+)
+def test_delivery_resources_keep_their_urns(dev: Run, component: str, kind: str, name: str) -> None:
+    """Built by ``stack.delivery`` for both components: same names and parents, so a deployed
+    stack's queues and targets are updated in place, never replaced."""
+    urns = [r["urn"] for r in dev.resources if r["name"] == name and r["type"] == kind]
+    assert [urn.split("::", 2)[2] for urn in urns] == [f"albumreg:index:{component}${kind}::{name}"]
+
+
 def test_every_resource_is_parented_to_a_component(dev: Run) -> None:
     orphans = [
         r["urn"]
@@ -346,8 +366,8 @@ def test_dead_letter_queue_is_encrypted_and_only_the_rule_may_send(dev: Run) -> 
             "Resource": queue["arn"],
             "Condition": {
                 "ArnEquals": {
-                    "aws:SourceArn": dev.one("aws:cloudwatch/eventRule:EventRule", "uploads-rule")[
-                        "arn"
+                    "aws:SourceArn": [
+                        dev.one("aws:cloudwatch/eventRule:EventRule", "uploads-rule")["arn"]
                     ]
                 }
             },

@@ -22,7 +22,7 @@ from handlers.domain.status_change import (
     started_upload,
     step_functions_status_pattern,
 )
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 EVENTS = Path(__file__).parents[1] / "events"
 SF_SAMPLE = "status_change_sf_succeeded.json"
@@ -93,7 +93,7 @@ def test_an_upload_event_is_no_status_change() -> None:
         )
 
 
-@pytest.mark.parametrize("pattern", [Pattern.STEP_FUNCTIONS, Pattern.DURABLE])
+@pytest.mark.parametrize("pattern", PATTERNS)
 def test_the_upload_comes_from_the_input_the_history_starts_with(pattern) -> None:
     recorded = json.loads((EVENTS / f"collect_{pattern.value}.json").read_text())
     meta = next(item for item in recorded["items"] if item["sk"]["S"] == "META")

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from albumreg.cloud.sfn_runner import MOTO_CONFIG, deploy, routed_invokes
 from handlers.domain.errors import RecognitionError, TransientError
 from handlers.domain.events import parse_upload_event
 from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus
 from handlers.domain.policy import EXTRACT_RETRY, PRICE_RETRY
 from handlers.domain.tenant import Pattern
 from tests.conftest import CATALOG_SIX, make_extraction
-from tests.fakes import ScriptedRecognizer
-from tests.functional.conftest import Workbench
-from tests.functional.sfn_harness import SfnHarness, SlotFailingPricing, WriteCounter
+from tests.fakes import ScriptedPricing, ScriptedRecognizer
+from tests.functional.conftest import Workbench, swapped
+from tests.functional.sfn_harness import (
+    SfnHarness,
+    WriteCounter,
+    deployed_state_machine,
+    state_machine_account,
+)
+
+pytestmark = pytest.mark.pattern_sf
 
 SF = Pattern.STEP_FUNCTIONS
 HAPPY_PATH = [
@@ -36,22 +40,14 @@ MAX_HAPPY_WRITES = 4
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Overrides the plain moto account: this one executes state machines."""
-    with mock_aws(config=MOTO_CONFIG):
+    with state_machine_account():
         yield
 
 
 @pytest.fixture
 def harness(workbench: Workbench) -> Iterator[SfnHarness]:
-    with routed_invokes():
-        deployment = deploy(boto3.session.Session())
-        client = boto3.client("stepfunctions", region_name="us-east-1")
-        yield SfnHarness(workbench, client, deployment)
-        # A live execution would outlive mock_aws and call real endpoints: stop them all.
-        running = client.list_executions(
-            stateMachineArn=deployment.state_machine_arn, statusFilter="RUNNING"
-        )
-        for execution in running["executions"]:
-            client.stop_execution(executionArn=execution["executionArn"])
+    with deployed_state_machine(workbench) as harness:
+        yield harness
 
 
 def approve_with_corrected_year(harness: SfnHarness, event: dict[str, object]) -> None:
@@ -85,7 +81,7 @@ def test_sfn_happy_path_completes_with_corrected_year(harness: SfnHarness, dynam
     assert all(album.price is not None for album in record.albums)
     assert record.review is not None
     assert record.review.state is ReviewState.APPROVED
-    assert record.metrics["execution_id"] == execution_arn
+    assert record.metrics is not None and record.metrics.execution_id == execution_arn
     assert harness.states_entered(execution_arn) == HAPPY_PATH
 
     transitions = harness.transitions(execution_arn)
@@ -108,7 +104,7 @@ def test_sfn_review_waits_as_long_as_configured(harness: SfnHarness) -> None:
 def test_sfn_review_timeout_continues_with_extracted_albums(harness: SfnHarness) -> None:
     timeout = 2
     event = harness.bench.upload()
-    with harness.using(settings={"review_timeout_seconds": timeout}):
+    with swapped(harness.bench, settings={"review_timeout_seconds": timeout}):
         execution_arn = harness.start(event)
         described = harness.finish(execution_arn, timeout=timeout + 15)
 
@@ -131,9 +127,9 @@ def test_sfn_review_timeout_continues_with_extracted_albums(harness: SfnHarness)
 
 
 def test_sfn_rejected_review_ends_rejected_without_pricing(harness: SfnHarness) -> None:
-    pricing = SlotFailingPricing()
+    pricing = ScriptedPricing()
     event = harness.bench.upload()
-    with harness.using(pricing=pricing):
+    with swapped(harness.bench, pricing=pricing):
         execution_arn = harness.start(event)
         review = harness.wait_for_review(event)
         harness.decide(review, ReviewDecision(action="reject", comment="blurry photo"))
@@ -151,9 +147,9 @@ def test_sfn_rejected_review_ends_rejected_without_pricing(harness: SfnHarness) 
 
 
 def test_sfn_price_agent_failing_persistently_yields_error_estimate(harness: SfnHarness) -> None:
-    pricing = SlotFailingPricing({4: TransientError("pricing API answered 503")})
+    pricing = ScriptedPricing(failing={4: TransientError("pricing API answered 503")})
     event = harness.bench.upload()
-    with harness.using(pricing=pricing):
+    with swapped(harness.bench, pricing=pricing):
         execution_arn = harness.start(event)
         approve_with_corrected_year(harness, event)
         described = harness.finish(execution_arn)
@@ -178,7 +174,7 @@ def test_sfn_extract_failing_persistently_stores_failed_with_cause(
 ) -> None:
     recognizer = ScriptedRecognizer(make_extraction(), error=TransientError("vision throttled"))
     event = harness.bench.upload()
-    with harness.using(recognizer=recognizer):
+    with swapped(harness.bench, recognizer=recognizer):
         execution_arn = harness.start(event)
         described = harness.finish(execution_arn)
 
@@ -195,7 +191,7 @@ def test_sfn_extract_failing_persistently_stores_failed_with_cause(
 def test_sfn_non_retryable_extract_error_is_not_retried(harness: SfnHarness) -> None:
     recognizer = ScriptedRecognizer(make_extraction(), error=RecognitionError("no answer"))
     event = harness.bench.upload()
-    with harness.using(recognizer=recognizer):
+    with swapped(harness.bench, recognizer=recognizer):
         described = harness.finish(harness.start(event))
 
     assert (described["status"], described["error"]) == ("FAILED", "RecognitionError")

@@ -21,6 +21,8 @@ from handlers.domain.events import parse_upload_event
 from handlers.domain.timeline import state_transitions
 from tests.conftest import s3_event
 
+pytestmark = pytest.mark.pattern_sf
+
 HERE = __name__
 
 

@@ -19,9 +19,11 @@ from handlers.domain.models import ReviewDecision, WorkflowStatus
 from handlers.domain.tenant import Pattern
 from handlers.wiring import Dependencies, use
 from tests.conftest import FixedClock, make_extraction, s3_event
-from tests.fakes import FixedPricing, RecordingMetrics, ScriptedRecognizer
+from tests.fakes import RecordingMetrics, ScriptedPricing, ScriptedRecognizer
 from tests.functional.conftest import Workbench
 from tests.functional.sfn_harness import SfnHarness
+
+pytestmark = pytest.mark.pattern_sf
 
 TABLE = "albumreg-server-test"
 BUCKET = "albumreg-uploads-server"
@@ -58,7 +60,7 @@ def test_sfn_runner_in_server_mode_completes_an_upload(endpoint: str) -> None:
         Settings(table_name=TABLE, review_timeout_seconds=60, metrics_mode="off"),
         session=session,
         recognizer=ScriptedRecognizer(make_extraction()),
-        pricing=FixedPricing(),
+        pricing=ScriptedPricing(),
         metrics=RecordingMetrics(),
         clock=FixedClock(),
     )

@@ -25,7 +25,7 @@ from handlers.domain.workflow import (
     store_results,
 )
 from tests.conftest import FixedClock, make_extraction, make_upload
-from tests.fakes import FakeImages, FixedPricing, RecordingMetrics, ScriptedRecognizer
+from tests.fakes import FakeImages, RecordingMetrics, ScriptedPricing, ScriptedRecognizer
 
 SF = Pattern.STEP_FUNCTIONS
 
@@ -56,7 +56,7 @@ def test_happy_path_ends_completed_with_corrected_year(
     result = decide_review(review, decision, clock=clock)
     estimates = [
         price_album(
-            PriceRequest(pattern=SF, upload_id=upload_id, album=album), pricing=FixedPricing()
+            PriceRequest(pattern=SF, upload_id=upload_id, album=album), pricing=ScriptedPricing()
         )
         for album in result.albums
     ]

@@ -35,6 +35,8 @@ from stack.asl import (
     validate,
 )
 
+pytestmark = pytest.mark.pattern_sf
+
 ROOT = Path(__file__).parents[2]
 VALIDATOR = ROOT / "node_modules" / ".bin" / "asl-validator"
 ARNS = {

@@ -17,6 +17,7 @@ from albumreg.tools.bench_watch import (
     cold_start_figures,
 )
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 SF = Pattern.STEP_FUNCTIONS
 
@@ -55,8 +56,9 @@ def test_patience_counts_a_status_change_as_progress() -> None:
     assert patience.judge(SF, "PRICING", 0.0, now=moved_at + STALL_SECONDS - 1) == "waiting"
 
 
-def workflow(started: str, active: float, **metrics: Any) -> dict[str, Any]:
-    return {"started_at": started, "active_seconds": active, **metrics}
+def workflow(started: str, active: float, **metrics: Any) -> WorkflowMetrics:
+    values = {"started_at": started, "active_seconds": active, **metrics}
+    return WorkflowMetrics.model_validate(values)
 
 
 def test_cold_start_figures_put_the_first_workflow_beside_the_rest() -> None:
@@ -66,8 +68,7 @@ def test_cold_start_figures_put_the_first_workflow_beside_the_rest() -> None:
         workflow("2026-01-01T00:00:01", 9.0, cold_starts=7, init_durations_s=[0.5] * 7),
         workflow("2026-01-01T00:00:03", 5.0, cold_starts=0, init_durations_s=[]),
     ]
-    for item in completed:
-        item["cold_start_source"] = source
+    completed = [item.model_copy(update={"cold_start_source": source}) for item in completed]
 
     figures = cold_start_figures(completed)
 

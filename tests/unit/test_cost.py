@@ -8,13 +8,15 @@ from decimal import Decimal
 import pytest
 
 from handlers.domain.cost import (
+    SHARED_COMPONENTS,
     US_EAST_1,
     Component,
     FixedResources,
-    PriceTableError,
+    RateCardError,
+    in_words,
     mean_cost,
     monthly_projection,
-    price_table,
+    rate_card,
     workflow_cost,
 )
 from handlers.domain.tenant import Pattern
@@ -111,25 +113,25 @@ def test_offline_recognizer_has_no_vision_cost() -> None:
 
 def test_unknown_model_is_refused() -> None:
     usage = Usage(pattern=Pattern.DURABLE, vision_model="mystery-model", vision_input_tokens=1)
-    with pytest.raises(PriceTableError, match="mystery-model"):
+    with pytest.raises(RateCardError, match="mystery-model"):
         workflow_cost(usage, US_EAST_1)
 
 
-def test_region_without_a_table_gets_labelled_us_east_1_figures() -> None:
-    assert price_table("us-east-1") is US_EAST_1
-    paris = price_table("eu-west-3")
+def test_region_without_a_card_gets_labelled_us_east_1_figures() -> None:
+    assert rate_card("us-east-1") is US_EAST_1
+    paris = rate_card("eu-west-3")
     assert paris.lambda_request.usd == US_EAST_1.lambda_request.usd
     assert "us-east-1 figure used for eu-west-3" in paris.lambda_request.source
-    # AWS publishes Step Functions prices per Region: Paris has its own.
+    # AWS publishes Step Functions rates per Region: Paris has its own.
     assert paris.state_transition.usd == D("0.0297")
     assert "used for" not in paris.state_transition.source
 
 
-def test_every_price_has_a_source_and_a_date() -> None:
+def test_every_rate_has_a_source_and_a_date() -> None:
     assert US_EAST_1.as_of == date(2026, 12, 3)
-    for name, price in US_EAST_1.sources():
-        assert price.source.startswith("https://"), name
-        assert price.usd > 0, name
+    for name, rate in US_EAST_1.sources():
+        assert rate.source.startswith("https://"), name
+        assert rate.usd > 0, name
 
 
 def test_monthly_projection_adds_fixed_costs() -> None:
@@ -159,3 +161,18 @@ def test_mean_cost_averages_each_line() -> None:
     # S3 PUT appears in one of two runs: 0.000005 / 2
     assert mean.by_item()["S3 PUT"] == D("0.0000025")
     assert mean.total == (cheap.total + retried.total) / 2
+
+
+def test_components_in_words_follow_the_component_order() -> None:
+    assert in_words(SHARED_COMPONENTS) == "vision, storage and other"
+    assert in_words([Component.COMPUTE, Component.ORCHESTRATION]) == "orchestration and compute"
+    assert in_words([Component.OTHER]) == "other"
+
+
+def test_each_pattern_is_charged_its_own_billed_unit() -> None:
+    ldf_usage = Usage(pattern=Pattern.DURABLE, durable_operations=13, lambda_requests=2)
+    for usage in (SF_USAGE, ldf_usage):
+        items = workflow_cost(usage, US_EAST_1).by_item()
+        assert usage.pattern.billed_unit in items
+        others = [p.billed_unit for p in Pattern if p is not usage.pattern]
+        assert not any(unit in items for unit in others)

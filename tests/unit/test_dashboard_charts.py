@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from albumreg.dashboard.charts import (
+    COST_COLOURS,
     PATTERN_COLOURS,
     billed_units_chart,
     cost_chart,
@@ -16,6 +17,7 @@ from albumreg.dashboard.charts import (
     timeline_chart,
 )
 from albumreg.dashboard.data import ExecutionMetrics, Outcomes, TimelineBar, WorkflowCost
+from handlers.domain.cost import Component
 from handlers.domain.models import WorkflowStatus
 from handlers.domain.tenant import Pattern
 from tests.conftest import T0
@@ -150,3 +152,8 @@ def test_timeline_chart_orders_rows_by_workflow_order_and_grows_with_them() -> N
 
     assert spec["layer"][0]["encoding"]["y"]["sort"] == ["Extract albums", "Store results"]
     assert spec["height"] > timeline_chart(bars[:1]).to_dict()["height"]
+
+
+def test_every_cost_component_has_its_own_colour() -> None:
+    assert set(COST_COLOURS) == set(Component)
+    assert len(set(COST_COLOURS.values())) == len(Component)

@@ -26,7 +26,7 @@ def test_queries_ask_each_figure_of_both_namespaces_with_the_service_dimension()
         # GetMetricData ids: a lower-case letter first, then letters, digits and underscores.
         assert re.fullmatch(r"[a-z][A-Za-z0-9_]*", query["Id"])
         metric = query["MetricStat"]["Metric"]
-        assert metric["Dimensions"] == [{"Name": "Service", "Value": "albumreg"}]
+        assert metric["Dimensions"] == [{"Name": "Service", "Value": "album-registration"}]
         assert query["MetricStat"]["Period"] == 3600
     assert {q["MetricStat"]["Metric"]["Namespace"] for q in asked} == {
         SF.metric_namespace,

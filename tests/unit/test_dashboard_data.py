@@ -26,6 +26,7 @@ from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, UploadSummary
 from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import durable_timeline, step_functions_timeline
+from handlers.domain.workflow_metrics import WorkflowMetrics
 from tests.conftest import T0, six_albums
 
 EVENTS = Path(__file__).parents[1] / "events"
@@ -89,15 +90,18 @@ def test_a_review_no_longer_waiting_is_not_approvable(record, label: str) -> Non
 
 
 def test_stored_metrics_are_read_with_their_maps() -> None:
-    metrics = {
-        "execution_id": "x",
-        "active_seconds": Decimal("4.25"),
-        "human_wait_seconds": Decimal("12"),
-        "step_seconds": {"extract-albums": Decimal("3"), "price-albums": Decimal("1.25")},
-        "billed_units": Decimal("11"),
-        "parallel_efficiency": Decimal("0.9"),
-        "cost": {"orchestration": Decimal("0.000275"), "note": "n/a"},
-    }
+    # As DynamoDB returns them: every number a Decimal.
+    metrics = WorkflowMetrics.model_validate(
+        {
+            "execution_id": "x",
+            "active_seconds": Decimal("4.25"),
+            "human_wait_seconds": Decimal("12"),
+            "step_seconds": {"extract-albums": Decimal("3"), "price-albums": Decimal("1.25")},
+            "billed_units": Decimal("11"),
+            "parallel_efficiency": Decimal("0.9"),
+            "cost": {"orchestration": Decimal("0.000275")},
+        }
+    )
 
     found = stored_metrics(summary(), metrics)
 
@@ -117,7 +121,9 @@ def test_stored_metrics_are_read_with_their_maps() -> None:
 
 
 def test_metrics_without_timings_are_not_stored_metrics() -> None:
-    assert stored_metrics(summary(), {"execution_id": "x", "albums_priced": 6}) is None
+    results = WorkflowMetrics(execution_id="x", albums_priced=6)
+    assert stored_metrics(summary(), results) is None
+    assert stored_metrics(summary(), None) is None
 
 
 def test_timeline_metrics_come_from_the_history() -> None:

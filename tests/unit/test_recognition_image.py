@@ -9,9 +9,14 @@ import zlib
 import pytest
 from PIL import Image
 
-from handlers.adapters.recognition.image import decode_image, jpeg_payload, sniff_format
+from handlers.adapters.recognition.image import (
+    MAX_IMAGE_PIXELS,
+    MIN_IMAGE_EDGE_PX,
+    decode_image,
+    jpeg_payload,
+    sniff_format,
+)
 from handlers.domain.errors import InvalidImageError
-from handlers.domain.policy import MAX_IMAGE_PIXELS, MIN_IMAGE_EDGE_PX
 
 
 def encode(image: Image.Image, fmt: str = "JPEG", **options) -> bytes:

@@ -204,16 +204,6 @@ def test_durable_last_failed_attempt_is_no_retry() -> None:
     assert durable_usage(events).retries == Retries({Step.EXTRACT: 1}, 0, 1, 2.0)
 
 
-def test_retry_figures_for_the_metrics_item() -> None:
-    retries = Retries({PRICE_ONE_ALBUM: 12}, 1, 4, 18.0)
-    assert retries.metrics() == {
-        "retries": {PRICE_ONE_ALBUM: 12},
-        "retry_billed_units": 13,
-        "retry_lambda_invocations": 4,
-        "backoff_seconds": 18.0,
-    }
-
-
 # --- the rule: what is transient, and that the ASL can match every transient name ---
 
 

@@ -21,6 +21,7 @@ from albumreg.tools.scenarios import (
 from handlers.domain.errors import RecognitionError, TransientError
 from handlers.domain.models import Extraction
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 from tests.conftest import make_extraction
 
 NAMES = [
@@ -162,8 +163,8 @@ def test_a_broken_model_fails_every_call_for_good(tmp_path: Path) -> None:
 # --- the figures of a scenario run ---
 
 
-def workflow(status: str, **values: object) -> dict[str, object]:
-    return {"workflow_status": status, **values}
+def workflow(status: str, **values: object) -> WorkflowMetrics:
+    return WorkflowMetrics.model_validate({"workflow_status": status, **values})
 
 
 def test_figures_count_every_outcome_and_take_medians_and_the_mean_cost() -> None:
@@ -190,7 +191,7 @@ def test_figures_count_every_outcome_and_take_medians_and_the_mean_cost() -> Non
 
 
 def test_retries_are_unknown_when_the_metrics_do_not_record_them() -> None:
-    assert retry_count({"billed_units": 11}) is None
+    assert retry_count(WorkflowMetrics(billed_units=11)) is None
     assert scenario_figures([workflow("COMPLETED", billed_units=11)], lost=0)["retries_p50"] is None
 
 

@@ -24,6 +24,7 @@ from albumreg.tools.sensitivity import (
 from handlers.domain.cost import US_EAST_1, workflow_cost
 from handlers.domain.tenant import Pattern
 from handlers.domain.usage import GB, Usage
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 SF, LDF = Pattern.STEP_FUNCTIONS, Pattern.DURABLE
 ARM = US_EAST_1.duration("arm64").usd
@@ -133,18 +134,21 @@ def test_wait_labels_read_as_minutes_hours_days_and_years() -> None:
 
 def test_measured_starting_point_reads_memory_and_requests_per_agent() -> None:
     completed = [
-        {
-            "usage": {"lambda_gb_seconds": 4.0, "state_transitions": 11},
-            "lambda_billed_ms": 2000,
-            "pricing_requests": 18,
-            "active_seconds": 3.0,
-        },
-        {
-            "usage": {"lambda_gb_seconds": 6.0, "state_transitions": 13},
-            "lambda_billed_ms": 6000,
-            "pricing_requests": 18,
-            "active_seconds": 5.0,
-        },
+        WorkflowMetrics.model_validate(values)
+        for values in (
+            {
+                "usage": {"lambda_gb_seconds": 4.0, "state_transitions": 11},
+                "lambda_billed_ms": 2000,
+                "pricing_requests": 18,
+                "active_seconds": 3.0,
+            },
+            {
+                "usage": {"lambda_gb_seconds": 6.0, "state_transitions": 13},
+                "lambda_billed_ms": 6000,
+                "pricing_requests": 18,
+                "active_seconds": 5.0,
+            },
+        )
     ]
 
     found = measured(SF, completed, price_latency_s=0.5)

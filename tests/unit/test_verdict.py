@@ -18,6 +18,7 @@ from albumreg.client.verdict import (
 from handlers.adapters.metrics_collector import CUSTOM_METRICS_PER_PATTERN
 from handlers.domain.cost import ALARMS, US_EAST_1, Component
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 
 SF, LDF = Pattern.STEP_FUNCTIONS, Pattern.DURABLE
 
@@ -76,30 +77,33 @@ def test_summary_has_every_measure_the_issue_names() -> None:
     assert "albumreg bench --scenarios" in by_measure[measures[4]].values[LDF]
 
 
-def _metrics(total: str, active: float, cold: int | None) -> dict[str, object]:
-    return {
-        "workflow_status": "COMPLETED",
-        "active_seconds": active,
-        "cold_starts": cold,
-        "cold_start_source": "local worker processes",
-        "prices_as_of": US_EAST_1.as_of.isoformat(),
-        "region": "us-east-1",
-        "cost_items": {
-            "state transitions": {
-                "component": Component.ORCHESTRATION.value,
-                "quantity": 11,
-                "unit": "transitions",
-                "usd": total,
-            }
-        },
-    }
+def _metrics(total: str, active: float, cold: int | None, **more: str) -> WorkflowMetrics:
+    return WorkflowMetrics.model_validate(
+        {
+            "workflow_status": "COMPLETED",
+            "active_seconds": active,
+            "cold_starts": cold,
+            "cold_start_source": "local worker processes",
+            "rates_as_of": US_EAST_1.as_of.isoformat(),
+            "region": "us-east-1",
+            "cost_items": {
+                "state transitions": {
+                    "component": Component.ORCHESTRATION.value,
+                    "quantity": 11,
+                    "unit": "transitions",
+                    "usd": total,
+                }
+            },
+        }
+        | more
+    )
 
 
 def test_measured_figures_take_mean_cost_median_latency_and_add_fixed_monthly_costs() -> None:
     completed = [_metrics("0.0002", 2.0, 3), _metrics("0.0004", 6.0, 1), _metrics("0.0003", 3.0, 2)]
-    completed.append(_metrics("0.0003", 3.0, None) | {"cold_start_source": "not measured"})
+    completed.append(_metrics("0.0003", 3.0, None, cold_start_source="not measured"))
 
-    found = measured_figures(SF, completed, volume=1000, prices=US_EAST_1)
+    found = measured_figures(SF, completed, volume=1000, rates=US_EAST_1)
 
     assert found.cost_per_workflow_usd == pytest.approx(0.0003)
     assert found.active_p50_s == 3.0
@@ -111,6 +115,6 @@ def test_measured_figures_take_mean_cost_median_latency_and_add_fixed_monthly_co
 
 
 def test_measured_figures_without_metrics_are_all_unknown() -> None:
-    found = measured_figures(LDF, [], volume=1000, prices=US_EAST_1)
+    found = measured_figures(LDF, [], volume=1000, rates=US_EAST_1)
 
     assert found == PatternFigures()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from handlers.domain.models import (
     Album,
-    PriceEstimate,
     PriceRequest,
     ReviewDecision,
     ReviewState,
@@ -15,6 +12,7 @@ from handlers.domain.records import ReviewRecord
 from handlers.domain.tenant import Pattern
 from handlers.domain.workflow import decide_review, price_album
 from tests.conftest import T0, FixedClock, six_albums
+from tests.fakes import ScriptedPricing
 
 
 def review(unrecognized: tuple[int, ...] = ()) -> ReviewRecord:
@@ -69,34 +67,19 @@ def test_decide_review_reject_keeps_albums_and_comment() -> None:
     assert result.albums == six_albums()
 
 
-class CountingPricing:
-    def __init__(self, slot_offset: int = 0) -> None:
-        self.calls: list[Album] = []
-        self.slot_offset = slot_offset
-
-    def estimate(self, album: Album) -> PriceEstimate:
-        self.calls.append(album)
-        return PriceEstimate(
-            slot=album.slot + self.slot_offset if album.slot < 6 else 1,
-            amount=Decimal("10.00"),
-            confidence=0.5,
-            source="fake",
-        )
-
-
 def test_price_album_skips_unrecognized_cover() -> None:
-    pricing = CountingPricing()
+    pricing = ScriptedPricing()
     album = Album(slot=3, unrecognized=True)
     request = PriceRequest(pattern=Pattern.DURABLE, upload_id="u", album=album)
     estimate = price_album(request, pricing=pricing)
-    assert pricing.calls == []
+    assert not pricing.calls
     assert estimate.amount is None
     assert estimate.error is not None
     assert "not recognized" in estimate.error
 
 
 def test_price_album_keeps_the_requested_slot() -> None:
-    pricing = CountingPricing(slot_offset=1)
+    pricing = ScriptedPricing(answer_slot=5)
     album = six_albums()[1]
     request = PriceRequest(pattern=Pattern.DURABLE, upload_id="u", album=album)
     assert price_album(request, pricing=pricing).slot == 2

@@ -109,5 +109,5 @@ def run(args: argparse.Namespace) -> int:
             )
         return run_bench(options, sys.stdout, sys.stderr, as_json=args.json)
     except (ValueError, PortInUseError, TargetError, AlbumRegError) as exc:
-        # ValueError covers bad options and PriceTableError (a region or model without prices).
+        # ValueError covers bad options and RateCardError (a region or model without AWS rates).
         return fail(str(exc))

@@ -13,7 +13,9 @@ from typing import Any
 import boto3
 
 from albumreg.cli.preflight import Check, aws_checks, local_checks, pricing_token, pulumi_config
+from albumreg.client.connect import connect
 from albumreg.client.target import TargetError, load_target
+from albumreg.tools.price_list import PRICE_LIST_REGION
 from handlers.config import DEFAULT_PRICING_BASE_URL, DEFAULT_VISION_MODEL
 
 
@@ -46,10 +48,8 @@ def _detect(args: argparse.Namespace) -> list[Check]:
         return list(_aws(args))
     if not target.is_local:
         return list(_aws(args))
-    target.apply_to_environment()
-    session = boto3.session.Session(region_name=target.region)
-    make: Any = session.client
-    return list(local_checks(target, make))
+    # Unprobed: whether the local cloud answers is the first check, reported with its fix.
+    return list(local_checks(target, connect(target=target, probe=False).client))
 
 
 def _aws(args: argparse.Namespace) -> list[Check]:
@@ -58,8 +58,8 @@ def _aws(args: argparse.Namespace) -> list[Check]:
     make: Any = session.client
 
     def client_for(service: str) -> Any:
-        # The Price List Query API answers from us-east-1 for every Region.
-        return make(service, region_name="us-east-1" if service == "pricing" else region)
+        # The Price List Query API answers from one Region for every Region.
+        return make(service, region_name=PRICE_LIST_REGION if service == "pricing" else region)
 
     return list(
         aws_checks(

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from albumreg.client.connect import connect
 from albumreg.client.console import fail, table
 from albumreg.client.inspector import (
     Inspection,
@@ -21,8 +22,7 @@ from albumreg.client.inspector import (
     operation_rows,
     outcome,
 )
-from albumreg.client.target import TargetError, check_reachable, load_target
-from handlers.wiring import Dependencies
+from albumreg.client.target import TargetError
 
 
 def register(subparsers: Any) -> None:
@@ -61,15 +61,12 @@ def render(inspection: Inspection) -> str:
 def run(args: argparse.Namespace) -> int:
     """Read both executions of the upload and print them."""
     try:
-        target = load_target(args.env_file)
-        target.apply_to_environment()
-        check_reachable(target)
+        connection = connect(args.env_file)
     except TargetError as exc:
         return fail(str(exc))
-    deps = Dependencies(target.settings())
-    read = history_reader(deps.client("stepfunctions"), deps.client("lambda"))
-    region = None if target.is_local else target.region
-    inspection = inspect_upload(deps.repo, read, args.upload_id, region=region)
+    read = history_reader(connection.client("stepfunctions"), connection.client("lambda"))
+    region = None if connection.target.is_local else connection.target.region
+    inspection = inspect_upload(connection.deps.repo, read, args.upload_id, region=region)
     if all(side.summary is None for side in inspection.sides):
         return fail(f"no upload {args.upload_id} in either pattern (see albumreg uploads list)")
     if args.json:

@@ -15,15 +15,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from albumreg.client.connect import connect
 from albumreg.client.console import fail, table
 from albumreg.client.formatting import duration
-from albumreg.client.target import TargetError, load_target
-from albumreg.tools.workflow_bench import PATTERNS, connect
+from albumreg.client.target import TargetError
 from handlers.adapters.metrics_collector import CollectedMetrics
 from handlers.domain.errors import AlbumRegError
 from handlers.domain.models import FINAL_STATUSES
 from handlers.domain.records import UploadSummary
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 
 def register(subparsers: Any) -> None:
@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
         "--limit", type=int, default=50, help="newest workflows per pattern and final status"
     )
     collect.add_argument(
-        "--force", action="store_true", help="collect again (after a price table change)"
+        "--force", action="store_true", help="collect again (after a rate card change)"
     )
     collect.add_argument("--env-file", type=Path, help="the running system's env file")
     collect.add_argument("--json", action="store_true", help="print the collected values")
@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     found: list[CollectedMetrics] = []
     gone: list[UploadSummary] = []
     try:
-        deps, collector = connect(load_target(args.env_file))
+        connection = connect(args.env_file)
+        deps, collector = connection.deps, connection.collector
         for pattern in patterns:
             for status in sorted(FINAL_STATUSES):
                 for summary in deps.repo.list_uploads(pattern, status, args.limit):
@@ -76,15 +77,16 @@ def run(args: argparse.Namespace) -> int:
     except (TargetError, AlbumRegError, ValueError) as exc:
         return fail(str(exc))
     if args.json:
-        print(json.dumps([{"pattern": c.pattern.value} | c.values for c in found], indent=2))
+        documents = [c.workflow.model_dump(mode="json", exclude_none=True) for c in found]
+        print(json.dumps(documents, indent=2))
         return 0
     rows = [
         (
             c.pattern.value,
             c.upload_id,
-            c.values.get("workflow_status"),
-            _seconds(c.values.get("active_seconds")),
-            _usd(c.values.get("cost_total_usd")),
+            c.metrics.workflow_status.value if c.metrics.workflow_status else None,
+            _seconds(c.metrics.active_seconds),
+            _usd(c.metrics.cost_total_usd),
             "new" if c.written else "stored",
         )
         for c in found
@@ -96,19 +98,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _number(value: object) -> float | None:
-    """A stored number (Decimal from DynamoDB, or float) as a float; anything else as None."""
-    if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
-        return None
-    return float(value)
+def _seconds(value: float | None) -> str | None:
+    return None if value is None else duration(value)
 
 
-def _seconds(value: object) -> str | None:
-    number = _number(value)
-    return None if number is None else duration(number)
-
-
-def _usd(value: object) -> str | None:
+def _usd(value: Decimal | None) -> str | None:
     """Dollars to the hundred-millionth, as ``albumreg bench`` prints a workflow's cost."""
-    number = _number(value)
-    return None if number is None else f"${number:.8f}"
+    return None if value is None else f"${float(value):.8f}"

@@ -7,15 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from albumreg.client.connect import connect
 from albumreg.client.console import fail
-from albumreg.client.target import TargetError, load_target
+from albumreg.client.target import TargetError
 from albumreg.client.verdict import DEFAULT_VOLUME
 from albumreg.tools.report_page import render_html, render_markdown, report_data
 from albumreg.tools.repository_metrics import measure
 from albumreg.tools.scenario_bench import DEFAULT_SCENARIOS_SAVE
 from albumreg.tools.scenarios import BASELINE
-from albumreg.tools.workflow_bench import DEFAULT_SAVE, PATTERNS, connect
+from albumreg.tools.workflow_bench import DEFAULT_SAVE
 from handlers.domain.errors import AlbumRegError
+from handlers.domain.tenant import PATTERNS
+from handlers.domain.workflow_metrics import MeasuredWorkflow
 
 DEFAULT_OUT = Path("report.html")
 
@@ -54,7 +57,7 @@ def register(subparsers: Any) -> None:
 
 def _scenarios(
     path: Path,
-) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[dict[str, Any], list[MeasuredWorkflow], dict[str, Any]]:
     """The failure scenarios of a scenario run, and its happy workflows with their source.
 
     The happy workflows stand in for the runtime numbers when no other run is at hand. All
@@ -65,7 +68,7 @@ def _scenarios(
     document = json.loads(path.read_text())
     finished = document["environment"]["finished_at"]
     source = f"albumreg bench --scenarios document {path} ({finished})"
-    happy = [w for w in document["workflows"] if w.get("scenario") == BASELINE]
+    happy = [w for w in _workflows(document) if w.scenario == BASELINE]
     stand_in = {
         "source": f"the {BASELINE} scenario of {source}",
         "lost": {
@@ -77,7 +80,12 @@ def _scenarios(
     return {"scenarios": document["scenarios"], "scenario_source": source}, happy, stand_in
 
 
-def _from_bench(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _workflows(document: dict[str, Any]) -> list[MeasuredWorkflow]:
+    """A bench document's workflows; documents of earlier versions read as well."""
+    return [MeasuredWorkflow.model_validate(w) for w in document["workflows"]]
+
+
+def _from_bench(path: Path) -> tuple[list[MeasuredWorkflow], dict[str, Any]]:
     document = json.loads(path.read_text())
     extras = {
         "source": f"albumreg bench document {path} ({document['environment']['finished_at']})",
@@ -85,18 +93,19 @@ def _from_bench(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         "config": document.get("config"),
         "environment": document.get("environment"),
     }
-    return list(document["workflows"]), extras
+    return _workflows(document), extras
 
 
-def _from_system(env_file: Path | None, limit: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    target = load_target(env_file)
-    _, collector = connect(target)
+def _from_system(
+    env_file: Path | None, limit: int
+) -> tuple[list[MeasuredWorkflow], dict[str, Any]]:
+    connection = connect(env_file)
     workflows = [
-        {"pattern": pattern.value, "upload_id": found.upload_id} | found.values
+        found.workflow
         for pattern in PATTERNS
-        for found in collector.collect_recent(pattern, limit)
+        for found in connection.collector.collect_recent(pattern, limit)
     ]
-    return workflows, {"source": f"metrics collected from {target.source}"}
+    return workflows, {"source": f"metrics collected from {connection.target.source}"}
 
 
 def run(args: argparse.Namespace) -> int:

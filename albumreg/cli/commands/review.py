@@ -13,19 +13,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from albumreg.client.connect import connect
 from albumreg.client.console import fail, table
 from albumreg.client.formatting import duration
-from albumreg.client.target import TargetError, check_reachable, load_target
+from albumreg.client.target import TargetError
 from handlers.domain.errors import AlbumRegError
 from handlers.domain.models import ReviewDecision
 from handlers.domain.reviews import submit_review
-from handlers.domain.tenant import Pattern
-from handlers.wiring import Dependencies
+from handlers.domain.tenant import PATTERNS, Pattern
 
 PATTERN_CHOICES: dict[str, tuple[Pattern, ...]] = {
     "sf": (Pattern.STEP_FUNCTIONS,),
     "ldf": (Pattern.DURABLE,),
-    "both": (Pattern.STEP_FUNCTIONS, Pattern.DURABLE),
+    "both": PATTERNS,
 }
 
 
@@ -57,17 +57,10 @@ def register(subparsers: Any) -> None:
     reject.set_defaults(run=run_decision, action_name="reject")
 
 
-def _dependencies(args: argparse.Namespace) -> Dependencies:
-    target = load_target(args.env_file)
-    target.apply_to_environment()
-    check_reachable(target)
-    return Dependencies(target.settings())
-
-
 def run_list(args: argparse.Namespace) -> int:
     """Print the open reviews."""
     try:
-        deps = _dependencies(args)
+        deps = connect(args.env_file).deps
         reviews = [
             review
             for pattern in PATTERN_CHOICES[args.pattern]
@@ -144,7 +137,7 @@ def run_decision(args: argparse.Namespace) -> int:
     """Approve or reject one upload's review in one or both patterns."""
     try:
         decision = build_decision(args)
-        deps = _dependencies(args)
+        deps = connect(args.env_file).deps
     except (ValueError, TargetError) as exc:
         return fail(str(exc))
     status = 0

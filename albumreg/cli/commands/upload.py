@@ -6,10 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import boto3
-
+from albumreg.client.connect import connect
 from albumreg.client.console import fail
-from albumreg.client.target import TargetError, check_reachable, load_target
+from albumreg.client.target import TargetError
 from albumreg.client.uploads import upload_image
 from handlers.domain.errors import AlbumRegError
 
@@ -26,10 +25,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Upload and print the upload id."""
     try:
-        target = load_target(args.env_file)
-        target.apply_to_environment()
-        check_reachable(target)
-        uploaded = upload_image(boto3.client("s3"), target.bucket, args.path, args.key)
+        connection = connect(args.env_file)
+        uploaded = upload_image(
+            connection.client("s3"), connection.target.bucket, args.path, args.key
+        )
     except FileNotFoundError:
         return fail(f"{args.path}: no such file")
     except (AlbumRegError, TargetError) as exc:

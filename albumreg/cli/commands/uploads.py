@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from albumreg.cli.commands.review import PATTERN_CHOICES
+from albumreg.client.connect import connect
 from albumreg.client.console import fail, table
-from albumreg.client.target import TargetError, check_reachable, load_target
+from albumreg.client.target import TargetError
 from handlers.domain.models import WorkflowStatus
-from handlers.wiring import Dependencies
 
 DEFAULT_LIMIT = 50
 
@@ -41,10 +41,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.limit <= 0:
         return fail("--limit must be positive")
     try:
-        target = load_target(args.env_file)
-        target.apply_to_environment()
-        check_reachable(target)
-        repo = Dependencies(target.settings()).repo
+        repo = connect(args.env_file).deps.repo
         status = WorkflowStatus(args.status)
         uploads = [
             summary

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from handlers.domain.policy import FIRST_YEAR, TEXT_MAX_LENGTH
+from handlers.domain.models import FIRST_YEAR, TEXT_MAX_LENGTH
 
 CONDITIONS: tuple[str, ...] = (
     "Mint (M)",

@@ -25,13 +25,16 @@ from albumreg.cloud.recognition.layout import (
 )
 from albumreg.cloud.recognition.matcher import CatalogMatcher, Verdict
 from handlers.adapters.recognition.image import decode_image
+from handlers.domain.events import MAX_IMAGE_BYTES
 from handlers.domain.models import Album, Extraction, unrecognized_album
-from handlers.domain.policy import (
-    ALBUMS_PER_IMAGE,
-    MAX_IMAGE_BYTES,
-    OCR_DETECTION_LONG_EDGE_PX,
-    OCR_LONG_EDGE_PX,
-)
+from handlers.domain.policy import ALBUMS_PER_IMAGE
+
+OCR_LONG_EDGE_PX = 1600
+"""The local OCR reads a copy downscaled to this long edge: enough for cover text, and fast."""
+
+OCR_DETECTION_LONG_EDGE_PX = 960
+"""Text is located on a copy this size (40% faster than full size, same accuracy measured on
+synthetic shelves); each line found is then read from the full-size photo."""
 
 ENGINE_NAME = "ocr:rapidocr"
 

@@ -14,10 +14,10 @@ import streamlit as st
 
 from albumreg.dashboard import cached
 from albumreg.dashboard.charts import PATTERN_COLOURS
-from albumreg.dashboard.data import PATTERNS, AlbumPair, UploadRow, album_pairs
+from albumreg.dashboard.data import AlbumPair, UploadRow, album_pairs
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.records import StoredAlbum, UploadRecord
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 BadgeColour = Literal["green", "red", "gray", "orange"]
 # A cell that differs between the two orchestrators; every other slot is shaded so the two

@@ -11,9 +11,11 @@ import streamlit as st
 
 from albumreg.dashboard import cached, charts
 from albumreg.dashboard.cloudwatch import SERIES, SUCCESS_RATE, WINDOWS, is_percentile
-from albumreg.dashboard.data import BILLED_UNIT, PATTERNS, ExecutionMetrics, Outcomes, summarize
+from albumreg.dashboard.data import ExecutionMetrics, Outcomes, summarize
+from albumreg.dashboard.settings import DASHBOARD_LISTING_LIMIT, DASHBOARD_TIMED_EXECUTIONS
 from albumreg.dashboard.summary_view import show_summary
-from handlers.domain.policy import DASHBOARD_LISTING_LIMIT, DASHBOARD_TIMED_EXECUTIONS
+from handlers.domain.cost import SHARED_COMPONENTS, in_words
+from handlers.domain.tenant import PATTERNS
 
 
 def _seconds(value: float | None) -> str:
@@ -46,7 +48,7 @@ def _headline(measured: list[ExecutionMetrics], outcomes: list[Outcomes]) -> Non
             cards[3].metric(
                 "Billed units",
                 "-" if billed is None else f"{billed:g}",
-                help=f"Median {BILLED_UNIT[pattern]} billed per execution",
+                help=f"Median {pattern.billed_unit} billed per execution",
             )
 
 
@@ -112,9 +114,9 @@ def _costs() -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption(
         f"Means over {len(costs)} finished workflows (completed, rejected and failed) that "
-        "stored their cost. Vision, storage and other (events, CloudWatch, agent tokens) are "
-        "shared: both orchestrators pay the same for them. Prices are list prices of the "
-        "dated price table; on the local cloud, vision is the offline recognizer and costs "
+        f"stored their cost. Both orchestrators pay the same for {in_words(SHARED_COMPONENTS)} "
+        "(other: events, CloudWatch, agent tokens). Costs are at the AWS list rates of "
+        "the dated rate card; on the local cloud, vision is the offline recognizer and costs "
         "nothing."
     )
 
@@ -197,7 +199,7 @@ def main() -> None:
     columns[2].altair_chart(charts.billed_units_chart(measured), width="stretch")
     columns[2].caption(
         "What each orchestrator bills for: Step Functions per state transition, durable "
-        "functions per operation (priced differently; see the cost section)."
+        "functions per operation (at different rates; see the cost section)."
     )
     _costs()
     _cloudwatch()

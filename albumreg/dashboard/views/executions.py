@@ -14,7 +14,7 @@ from albumreg.client.inspector import Inspection, Side, operation_rows, outcome,
 from albumreg.dashboard import cached
 from albumreg.dashboard.data import UploadRow
 from albumreg.dashboard.executions import execution_chart, inspectable_uploads, inspection
-from handlers.domain.policy import DASHBOARD_CACHE_TTL_SECONDS, DASHBOARD_LISTING_LIMIT
+from albumreg.dashboard.settings import DASHBOARD_CACHE_TTL_SECONDS, DASHBOARD_LISTING_LIMIT
 
 # An execution's final status -> its badge colour; any other ending (failed, timed out,
 # stopped) is red.

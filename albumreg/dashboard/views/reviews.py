@@ -13,11 +13,11 @@ import streamlit as st
 
 from albumreg.client.formatting import duration
 from albumreg.dashboard import cached, review_form
-from albumreg.dashboard.data import PATTERNS, ReviewCard, ReviewGroup, ReviewStatus, review_status
+from albumreg.dashboard.data import ReviewCard, ReviewGroup, ReviewStatus, review_status
 from albumreg.dashboard.review_form import errors_key, field_key, target_key
+from albumreg.dashboard.settings import DASHBOARD_REVIEWS_PER_PAGE
 from handlers.domain.models import Album
-from handlers.domain.policy import DASHBOARD_REVIEWS_PER_PAGE
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 
 # Session key of what this reviewer sent and what came back, newest first.
 DECISIONS = "review-decisions"

@@ -15,13 +15,14 @@ from botocore.config import Config
 from handlers.adapters.pricing.agent import DiscogsPricingAgent
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.llm_agent import BedrockPricingAgent
-from handlers.adapters.pricing.transport import Token, Transport
-from handlers.config import USER_AGENT, ConfigError, Settings
-from handlers.domain.policy import (
-    LLM_AGENT_READ_TIMEOUT_SECONDS,
+from handlers.adapters.pricing.transport import (
     PRICING_CONNECT_TIMEOUT_SECONDS,
     PRICING_HTTP_RETRY,
+    Token,
+    Transport,
 )
+from handlers.config import USER_AGENT, ConfigError, Settings
+from handlers.domain.policy import LLM_AGENT_READ_TIMEOUT_SECONDS
 from handlers.domain.ports import PricingSource
 
 if TYPE_CHECKING:

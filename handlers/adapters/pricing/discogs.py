@@ -13,7 +13,9 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from handlers.adapters.pricing.transport import Meter, PricingResponseError, Transport
-from handlers.domain.policy import PRICING_SEARCH_PAGE_SIZE
+
+PRICING_SEARCH_PAGE_SIZE = 10
+"""Search results one agent considers: the best matches come first, so more only costs time."""
 
 SEARCH_PATH = "/database/search"
 STATS_PATH = "/marketplace/stats/{release_id}"

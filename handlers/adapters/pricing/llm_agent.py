@@ -30,11 +30,15 @@ from handlers.adapters.pricing.matching import Candidate, raw_name_score
 from handlers.adapters.pricing.quote import Quote, quote
 from handlers.adapters.pricing.transport import Meter, PricingUnavailableError
 from handlers.domain.errors import PricingError, TransientError
-from handlers.domain.models import Album, PriceEstimate, TokenUsage
-from handlers.domain.policy import LLM_AGENT_MAX_OUTPUT_TOKENS, LLM_AGENT_MAX_TURNS, TEXT_MAX_LENGTH
+from handlers.domain.models import TEXT_MAX_LENGTH, Album, PriceEstimate, TokenUsage
+from handlers.domain.policy import LLM_AGENT_MAX_TURNS
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+
+
+LLM_AGENT_MAX_OUTPUT_TOKENS = 1024
+"""Ceiling on one answer of the Bedrock pricing agent: a tool call needs a few dozen tokens."""
 
 logger = logging.getLogger(__name__)
 

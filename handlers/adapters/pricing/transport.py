@@ -26,15 +26,21 @@ from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from handlers.domain.errors import PricingError, TransientError
-from handlers.domain.policy import (
-    AGENT_CONCURRENCY,
-    PRICING_BUDGET_SECONDS,
-    PRICING_CONNECT_TIMEOUT_SECONDS,
-    PRICING_HTTP_RETRY,
-    PRICING_MAX_RETRY_AFTER_SECONDS,
-    PRICING_READ_TIMEOUT_SECONDS,
-    RetryPolicy,
+from handlers.domain.policy import AGENT_CONCURRENCY, PRICING_BUDGET_SECONDS, RetryPolicy
+
+PRICING_CONNECT_TIMEOUT_SECONDS = 3.0
+PRICING_READ_TIMEOUT_SECONDS = 5.0
+"""One HTTP call to the pricing API; ``PRICING_BUDGET_SECONDS`` bounds an attempt's calls."""
+
+PRICING_HTTP_RETRY = RetryPolicy(
+    retries=1, interval_seconds=1, backoff_rate=2.0, max_delay_seconds=1
 )
+"""One quick retry of a GET inside the request (a jittered 0.5-1 s); ``PRICE_RETRY`` does the
+rest, as a step retry the orchestrator bills and records."""
+
+PRICING_MAX_RETRY_AFTER_SECONDS = 2.0
+"""A ``Retry-After`` up to this is waited out inside the request; a longer one ends the attempt
+at once and leaves the wait to the orchestrator's backoff."""
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from handlers.adapters.recognition.image import decode_image, jpeg_payload
 from handlers.domain.errors import RecognitionError, TransientError
+from handlers.domain.events import MAX_IMAGE_BYTES
 from handlers.domain.models import (
+    FIRST_YEAR,
+    TEXT_MAX_LENGTH,
     Album,
     Extraction,
     TokenUsage,
@@ -33,18 +36,20 @@ from handlers.domain.models import (
 )
 from handlers.domain.policy import (
     ALBUMS_PER_IMAGE,
-    FIRST_YEAR,
-    MAX_IMAGE_BYTES,
-    TEXT_MAX_LENGTH,
     VISION_CORRECTIVE_RETRIES,
-    VISION_LONG_EDGE_PX,
-    VISION_MAX_OUTPUT_TOKENS,
     VISION_THROTTLE_RETRY,
     RetryPolicy,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+
+
+VISION_LONG_EDGE_PX = 1568
+"""Images are downscaled to this long edge before a vision call (Claude's own limit)."""
+
+VISION_MAX_OUTPUT_TOKENS = 2048
+"""Ceiling on the model's answer: six albums as tool input need a few hundred tokens."""
 
 TOOL_NAME = "record_albums"
 

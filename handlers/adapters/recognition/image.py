@@ -12,12 +12,16 @@ import struct
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from handlers.domain.errors import InvalidImageError
-from handlers.domain.policy import (
-    MAX_IMAGE_BYTES,
-    MAX_IMAGE_PIXELS,
-    MIN_IMAGE_EDGE_PX,
-    VISION_MAX_PAYLOAD_BYTES,
-)
+from handlers.domain.events import MAX_IMAGE_BYTES
+
+MAX_IMAGE_PIXELS = 40_000_000
+"""Decompression-bomb guard: a larger image is rejected before it is decoded."""
+
+MIN_IMAGE_EDGE_PX = 120
+"""Images with a shorter edge than this cannot show six readable covers: rejected."""
+
+VISION_MAX_PAYLOAD_BYTES = 3_750_000
+"""Largest image payload sent to Bedrock Converse (its per-image limit)."""
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "JPEG"),

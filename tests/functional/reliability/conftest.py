@@ -1,7 +1,6 @@
 """Fixtures of the reliability suite: every case runs once per orchestrator.
 
-The moto account here executes state machines, and its DynamoDB takes one request at a time
-(``albumreg.cloud.moto_fixes``), because both orchestrators' handlers write from many threads.
+The moto account here executes state machines (``sfn_harness.state_machine_account``).
 """
 
 from __future__ import annotations
@@ -9,23 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
-from albumreg.cloud.moto_fixes import serialized_dynamodb
-from albumreg.cloud.sfn_runner import MOTO_CONFIG
+from handlers.domain.tenant import PATTERNS
 from tests.functional.conftest import Workbench
-from tests.functional.reliability_patterns import (
+from tests.functional.reliability.patterns import (
     PATTERN_IDS,
-    PATTERNS,
     Orchestration,
     open_orchestration,
 )
+from tests.functional.sfn_harness import state_machine_account
 
 
 @pytest.fixture
 def aws() -> Iterator[None]:
     """Overrides the plain moto account: this one executes state machines."""
-    with mock_aws(config=MOTO_CONFIG), serialized_dynamodb():
+    with state_machine_account():
         yield
 
 

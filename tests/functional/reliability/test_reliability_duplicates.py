@@ -16,8 +16,8 @@ from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus
 from handlers.domain.names import Step
 from handlers.domain.policy import EXTRACT_RETRY, REVIEW_REQUEST_RETRY, STORE_RETRY
 from handlers.domain.reviews import submit_review
-from tests.functional.conftest import TABLE, Workbench
-from tests.functional.reliability_patterns import (
+from tests.functional.conftest import TABLE, Workbench, swapped
+from tests.functional.reliability.patterns import (
     COMPLETED,
     DUPLICATE,
     ONE_SET_OF_RECORDS,
@@ -27,7 +27,6 @@ from tests.functional.reliability_patterns import (
     SfOrchestration,
     item_keys,
     jpeg,
-    swapped,
     upload_id_of,
     wait_for_review,
 )

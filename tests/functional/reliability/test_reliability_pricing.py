@@ -20,6 +20,7 @@ from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing.agent import DiscogsPricingAgent
 from handlers.adapters.pricing.discogs import DiscogsClient
 from handlers.adapters.pricing.transport import (
+    PRICING_HTTP_RETRY,
     PricingUnavailableError,
     RetryRules,
     Timeouts,
@@ -28,14 +29,13 @@ from handlers.adapters.pricing.transport import (
 )
 from handlers.config import USER_AGENT
 from handlers.domain.models import ReviewDecision, WorkflowStatus
-from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICE_RETRY, PRICING_HTTP_RETRY
+from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICE_RETRY
 from handlers.domain.records import UploadRecord
 from handlers.domain.reviews import submit_review
-from tests.functional.conftest import Workbench
-from tests.functional.reliability_patterns import (
+from tests.functional.conftest import Workbench, swapped
+from tests.functional.reliability.patterns import (
     COMPLETED,
     Orchestration,
-    swapped,
     upload_id_of,
     wait_for_review,
 )
@@ -102,7 +102,8 @@ def priced_run(
     assert len(record.albums) == ALBUMS_PER_IMAGE
     # An album either has a price or says why not: none is lost in between.
     assert all((a.price is None) == bool(a.price_error) for a in record.albums)
-    assert record.metrics["albums_priced"] == sum(a.price is not None for a in record.albums)
+    assert record.metrics is not None
+    assert record.metrics.albums_priced == sum(a.price is not None for a in record.albums)
     return record, handle
 
 
@@ -113,11 +114,13 @@ def failed_attempts(orchestration: Orchestration, handle: str, record: UploadRec
 
 
 def _requests(record: UploadRecord) -> int:
-    return int(record.metrics["pricing_requests"])
+    assert record.metrics is not None
+    return record.metrics.pricing_requests
 
 
 def _retries(record: UploadRecord) -> int:
-    return int(record.metrics["pricing_retries"])
+    assert record.metrics is not None
+    return record.metrics.pricing_retries
 
 
 def test_pricing_latency_prices_every_album_without_retries(

@@ -9,8 +9,6 @@ METRICS item by the collector.
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
 from typing import Any, cast
 
 import boto3
@@ -20,7 +18,7 @@ from handlers.adapters.dynamodb import METRICS, DynamoDbAlbumRepository
 from handlers.adapters.metrics_collector import MetricsCollector
 from handlers.adapters.pricing.transport import PricingUnavailableError
 from handlers.domain.errors import TransientError
-from handlers.domain.models import Album, Extraction, PriceEstimate, ReviewDecision
+from handlers.domain.models import Extraction, ReviewDecision
 from handlers.domain.names import PRICE_ONE_ALBUM, Step
 from handlers.domain.policy import (
     ALBUMS_PER_IMAGE,
@@ -32,16 +30,17 @@ from handlers.domain.policy import (
 from handlers.domain.records import UploadRecord
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
+from handlers.domain.workflow_metrics import WorkflowMetrics
 from tests.conftest import make_extraction
-from tests.functional.conftest import TABLE, Workbench
-from tests.functional.reliability_patterns import (
+from tests.fakes import ScriptedPricing
+from tests.functional.conftest import TABLE, Workbench, swapped
+from tests.functional.reliability.patterns import (
     COMPLETED,
     ONE_SET_OF_RECORDS,
     DurableOrchestration,
     Orchestration,
     SfOrchestration,
     item_keys,
-    swapped,
     upload_id_of,
     wait_for_review,
 )
@@ -52,24 +51,6 @@ the review's context, callback and submitter, the map, six agents, store). Held 
 histories in ``tests/unit/test_usage.py``."""
 
 UNAVAILABLE = PricingUnavailableError.__name__
-
-
-class FailingFirst:
-    """A ``PricingSource`` whose first ``failures`` attempts per slot raise the API's transient
-    error, as the real agent does when the pricing API is down; later attempts price."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.calls: Counter[int] = Counter()
-        self._lock = threading.Lock()
-
-    def estimate(self, album: Album) -> PriceEstimate:
-        with self._lock:
-            self.calls[album.slot] += 1
-            call = self.calls[album.slot]
-        if call <= self.failures:
-            raise PricingUnavailableError(f"GET /database/search: HTTP 503 (slot {album.slot})")
-        return PriceEstimate(slot=album.slot, amount="20.00", confidence=0.8, source="fake")
 
 
 class ThrottledOnce:
@@ -134,7 +115,7 @@ def run_approved(orchestration: Orchestration, bench: Workbench) -> tuple[Upload
     return record, handle
 
 
-def collect(orchestration: Orchestration, bench: Workbench, upload_id: str) -> dict[str, Any]:
+def collect(orchestration: Orchestration, bench: Workbench, upload_id: str) -> WorkflowMetrics:
     """The METRICS values the collector derives from the execution's own history."""
     if isinstance(orchestration, DurableOrchestration):
         lambda_client = orchestration.callbacks
@@ -150,7 +131,7 @@ def collect(orchestration: Orchestration, bench: Workbench, upload_id: str) -> d
     )
     collected = collector.collect(orchestration.pattern, upload_id)
     assert collected is not None
-    return collected.values
+    return collected.metrics
 
 
 def backoff_requested(policy: RetryPolicy, retries: int) -> float:
@@ -183,7 +164,7 @@ def test_pricing_fault_that_passes_is_retried_by_the_orchestrator_and_billed(
     orchestration: Orchestration, workbench: Workbench
 ) -> None:
     # GIVEN a pricing API down for each agent's first attempt only
-    pricing = FailingFirst(failures=1)
+    pricing = ScriptedPricing(flaky_attempts=1)
 
     with swapped(workbench, pricing=pricing):
         record, handle = run_approved(orchestration, workbench)
@@ -203,7 +184,7 @@ def test_pricing_outage_runs_out_the_policy_and_bills_every_retry(
     orchestration: Orchestration, workbench: Workbench
 ) -> None:
     # GIVEN a pricing API down for good
-    pricing = FailingFirst(failures=PRICE_RETRY.max_attempts)
+    pricing = ScriptedPricing(flaky_attempts=PRICE_RETRY.max_attempts)
 
     with swapped(workbench, pricing=pricing):
         record, handle = run_approved(orchestration, workbench)
@@ -223,17 +204,17 @@ def test_pricing_outage_runs_out_the_policy_and_bills_every_retry(
 
     # AND the METRICS item says what the retries cost
     values = collect(orchestration, workbench, record.summary.upload_id)
-    assert values["retries"] == {PRICE_ONE_ALBUM: retries}
-    assert values["retry_billed_units"] == retries
-    assert values["billed_units"] == usage.billed_units
+    assert values.retries == {PRICE_ONE_ALBUM: retries}
+    assert values.retry_billed_units == retries
+    assert values.billed_units == usage.billed_units
     if orchestration.pattern is Pattern.STEP_FUNCTIONS:
         # every retry invokes the price function again
-        assert values["retry_lambda_invocations"] == retries
+        assert values.retry_lambda_invocations == retries
     else:
         # a step retry suspends; one invocation resumes every agent whose timer is due
-        assert PRICE_RETRY.retries <= values["retry_lambda_invocations"] <= retries
+        assert PRICE_RETRY.retries <= (values.retry_lambda_invocations or 0) <= retries
         # the delays the service recorded are the policy's, for each of the six agents
-        assert values["backoff_seconds"] == ALBUMS_PER_IMAGE * backoff_requested(
+        assert values.backoff_seconds == ALBUMS_PER_IMAGE * backoff_requested(
             PRICE_RETRY, PRICE_RETRY.retries
         )
 

@@ -16,13 +16,12 @@ from handlers.adapters.pricing import build_pricing
 from handlers.config import Settings
 from handlers.domain.models import ReviewDecision
 from handlers.domain.reviews import submit_review
-from tests.functional.conftest import TABLE, Workbench
-from tests.functional.reliability_patterns import (
+from tests.functional.conftest import TABLE, Workbench, swapped
+from tests.functional.reliability.patterns import (
     COMPLETED,
     DurableOrchestration,
     Orchestration,
     SfOrchestration,
-    swapped,
     upload_id_of,
     wait_for_review,
 )

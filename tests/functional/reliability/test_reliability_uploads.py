@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 
 from handlers.config import Settings
+from handlers.domain.events import MAX_IMAGE_BYTES
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.names import Step
-from handlers.domain.policy import MAX_IMAGE_BYTES
 from tests.conftest import s3_event
-from tests.functional.conftest import BUCKET, Workbench
-from tests.functional.reliability_patterns import (
+from tests.functional.conftest import BUCKET, Workbench, swapped
+from tests.functional.reliability.patterns import (
     REJECTED,
     CheckedRecognizer,
     CountingRepository,
@@ -22,7 +22,6 @@ from tests.functional.reliability_patterns import (
     Orchestration,
     SfOrchestration,
     jpeg,
-    swapped,
     upload_id_of,
     wait_for_review,
 )

@@ -18,19 +18,18 @@ from handlers.domain.names import Step
 from handlers.domain.policy import EXTRACT_RETRY, VISION_THROTTLE_RETRY
 from handlers.domain.reviews import submit_review
 from tests.conftest import CATALOG_SIX
-from tests.functional.conftest import Workbench
-from tests.functional.reliability_patterns import (
+from tests.fakes import ScriptedPricing
+from tests.functional.conftest import Workbench, swapped
+from tests.functional.reliability.patterns import (
     COMPLETED,
     FAILED,
     DurableOrchestration,
     Orchestration,
     SfOrchestration,
     jpeg,
-    swapped,
     upload_id_of,
     wait_for_review,
 )
-from tests.functional.sfn_harness import SlotFailingPricing
 
 MODEL = "us.amazon.nova-lite-v1:0"
 
@@ -190,7 +189,7 @@ def test_vision_image_without_covers_completes_with_nothing_invented(
         for s in range(1, 7)
     ]  # fmt: skip
     vision = ScriptedVision().answers(answer({"albums": blank}))
-    pricing = SlotFailingPricing()
+    pricing = ScriptedPricing()
     event = workbench.upload("uploads/wall.jpg", jpeg())
     upload_id = upload_id_of(event)
 
@@ -299,7 +298,7 @@ def test_vision_prompt_injection_in_cover_text_stays_data(
     for row, text in zip(rows, hostile, strict=True):
         row["title"] = text
     vision = ScriptedVision().answers(answer({"albums": rows}))
-    pricing = SlotFailingPricing()
+    pricing = ScriptedPricing()
     event = workbench.upload("uploads/shelf.jpg", jpeg())
     upload_id = upload_id_of(event)
 

@@ -1,7 +1,7 @@
-"""``albumreg prices``: the price table the cost model uses for a Region, its source and date.
+"""``albumreg rates``: the AWS rate card the cost model uses for a Region, its sources and date.
 
-Offline it prints the committed snapshot (``handlers/domain/price_snapshot.json``); with
-``--live`` it reads the AWS Price List API first and marks every price it could not find
+Offline it prints the committed snapshot (``handlers/domain/rate_snapshot.json``); with
+``--live`` it reads the AWS Price List API first and marks every rate it could not find
 there as a snapshot fallback. ``--write-snapshot`` (with ``--live``) rewrites the snapshot.
 """
 
@@ -17,16 +17,16 @@ from typing import Any
 
 import boto3
 
-from handlers.adapters.price_list import (
+from albumreg.tools.price_list import (
     PRICE_LIST_REGION,
     SOURCE,
-    LivePrices,
+    LiveRates,
     PriceListReader,
-    live_table,
+    live_card,
     snapshot_document,
 )
 from handlers.domain import cost
-from handlers.domain.cost import DURABLE_KEYS, PriceTable, service_of, snapshot
+from handlers.domain.cost import DURABLE_KEYS, RateCard, service_of, snapshot
 
 LABELS = {
     "state_transition": "Standard workflow state transition",
@@ -49,9 +49,9 @@ LABELS = {
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``prices`` subcommand."""
+    """Add the ``rates`` subcommand."""
     parser = subparsers.add_parser(
-        "prices", help="the price table the cost model uses for a Region, with sources"
+        "rates", help="the AWS rate card the cost model uses for a Region, with sources"
     )
     parser.add_argument(
         "--region",
@@ -62,7 +62,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--live",
         action="store_true",
-        help="read current prices from the AWS Price List API (needs AWS credentials)",
+        help="read current rates from the AWS Price List API (needs AWS credentials)",
     )
     parser.add_argument(
         "--write-snapshot",
@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
 
 
 def item_label(key: str) -> str:
-    """A readable name for a price key."""
+    """A readable name for a rate key."""
     head, _, rest = key.partition(":")
     if head == "lambda_gb_second":
         return f"duration ({rest})"
@@ -83,60 +83,60 @@ def item_label(key: str) -> str:
     return LABELS[head]
 
 
-def listing(table: PriceTable) -> list[dict[str, Any]]:
-    """Every price of a table as JSON items; durable ones only where durable is offered."""
+def listing(card: RateCard) -> list[dict[str, Any]]:
+    """Every rate of a card as JSON items; durable ones only where durable is offered."""
     return [
         {
             "service": service_of(key),
             "item": item_label(key),
             "key": key,
-            "unit": price.unit,
-            "per": price.per,
-            "usd": float(price.usd),
-            "source": price.source,
-            "sku": price.sku,
+            "unit": rate.unit,
+            "per": rate.per,
+            "usd": float(rate.usd),
+            "source": rate.source,
+            "sku": rate.sku,
         }
-        for key, price in table.keyed().items()
-        if table.durable_offered or key not in DURABLE_KEYS
+        for key, rate in card.keyed().items()
+        if card.durable_offered or key not in DURABLE_KEYS
     ]
 
 
-def durable_note(table: PriceTable) -> str:
-    """One sentence on durable functions in the table's Region, with its source."""
-    if table.durable_offered:
-        return f"Lambda durable functions are offered in {table.region}."
+def durable_note(card: RateCard) -> str:
+    """One sentence on durable functions in the card's Region, with its source."""
+    if card.durable_offered:
+        return f"Lambda durable functions are offered in {card.region}."
     return (
-        f"Lambda durable functions are not offered in {table.region} as far as this table "
-        "knows, so its durable prices are left out (--json: durable_regions_source)."
+        f"Lambda durable functions are not offered in {card.region} as far as this card "
+        "knows, so its durable rates are left out (--json: durable_regions_source)."
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the table; 2 when the live read was asked for and failed as a whole."""
-    table = cost.price_table(args.region)
+    """Print the card; a live read that found nothing says so and shows the snapshot."""
+    card = cost.rate_card(args.region)
     if args.live:
-        live = LivePrices(boto3.client("pricing", region_name=PRICE_LIST_REGION))
-        table = live.table(args.region)
+        live = LiveRates(boto3.client("pricing", region_name=PRICE_LIST_REGION))
+        card = live.card(args.region)
         if not live.reader.read(args.region).found:
-            print(f"{SOURCE} returned no price for {args.region}: snapshot shown", file=sys.stderr)
+            print(f"{SOURCE} returned no rate for {args.region}: snapshot shown", file=sys.stderr)
         if args.write_snapshot:
             _write_snapshot(live.reader, args.region)
-    items = listing(table)
+    items = listing(card)
     document = {
-        "region": table.region,
-        "as_of": table.as_of.isoformat(),
-        "origin": table.origin,
+        "region": card.region,
+        "as_of": card.as_of.isoformat(),
+        "origin": card.origin,
         "snapshot_source": snapshot().source,
-        "durable_offered": table.durable_offered,
-        "durable_note": durable_note(table),
+        "durable_offered": card.durable_offered,
+        "durable_note": durable_note(card),
         "durable_regions_source": snapshot().durable_regions_source,
         "items": items,
     }
     if args.json:
         print(json.dumps(document, indent=2))
         return 0
-    print(f"Prices for {table.region} ({table.origin}, as of {table.as_of.isoformat()})")
-    print(durable_note(table))
+    print(f"AWS rates for {card.region} ({card.origin}, as of {card.as_of.isoformat()})")
+    print(durable_note(card))
     for item in items:
         print(
             f"  {item['service']:<30} {item['item']:<38} "
@@ -148,11 +148,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_snapshot(reader: PriceListReader, region: str) -> None:
     base = snapshot()
-    regions = sorted({*base.tables, region})
-    tables = [live_table(r, reader.read(r), base) for r in regions]
+    regions = sorted({*base.cards, region})
+    cards = [live_card(r, reader.read(r), base) for r in regions]
     today = date.today()
     document = snapshot_document(
-        tables, base, today, f"{SOURCE} on {today.isoformat()}, the previous snapshot elsewhere"
+        cards, base, today, f"{SOURCE} on {today.isoformat()}, the previous snapshot elsewhere"
     )
     path = Path(cost.__file__).with_name(cost.SNAPSHOT_FILE)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

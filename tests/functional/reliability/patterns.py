@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,7 +33,6 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from PIL import Image
 
 from albumreg.cloud.moto_fixes import single_use_task_tokens, stable_heap_keys
-from albumreg.cloud.sfn_runner import deploy, routed_invokes
 from handlers import durable
 from handlers.adapters.dynamodb import DynamoDbAlbumRepository, upload_pk
 from handlers.adapters.histories import durable_history
@@ -47,18 +46,16 @@ from handlers.domain.names import PRICE_ONE_ALBUM, Step, price_agent_name
 from handlers.domain.policy import ALBUMS_PER_IMAGE
 from handlers.domain.ports import ReviewInbox
 from handlers.domain.records import ReviewRecord
-from handlers.domain.tenant import Pattern
+from handlers.domain.tenant import PATTERNS, Pattern
 from handlers.domain.usage import HistoryUsage, durable_usage, step_functions_usage
-from handlers.wiring import Dependencies, use
 from tests.conftest import make_extraction
 from tests.functional.conftest import Workbench
 from tests.functional.durable_harness import DurableHarness, durable_runner
-from tests.functional.sfn_harness import SfnHarness
+from tests.functional.sfn_harness import SfnHarness, deployed_state_machine
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
 
-PATTERNS = [Pattern.STEP_FUNCTIONS, Pattern.DURABLE]
 PATTERN_IDS = [pattern.value for pattern in PATTERNS]
 POLL_SECONDS = 0.02
 
@@ -392,21 +389,12 @@ def open_orchestration(pattern: Pattern, bench: Workbench) -> Iterator[Orchestra
     """
     if pattern is Pattern.STEP_FUNCTIONS:
         with (
-            routed_invokes(),
             single_use_task_tokens(),
             stable_heap_keys(),
             fast_asl_retries() as delays,
+            deployed_state_machine(bench) as harness,
         ):
-            deployment = deploy(boto3.session.Session(region_name="us-east-1"))
-            client = boto3.client("stepfunctions", region_name="us-east-1")
-            try:
-                yield SfOrchestration(SfnHarness(bench, client, deployment), delays)
-            finally:
-                running = client.list_executions(
-                    stateMachineArn=deployment.state_machine_arn, statusFilter="RUNNING"
-                )
-                for execution in running["executions"]:
-                    client.stop_execution(executionArn=execution["executionArn"])
+            yield SfOrchestration(harness, delays)
     else:
         with durable_runner(durable.handler) as runner, callback_api(runner) as callbacks:
             yield DurableOrchestration(DurableHarness(runner, bench.deps), bench, callbacks)
@@ -442,23 +430,6 @@ def callback_api(runner: DurableFunctionTestRunner) -> Iterator[LambdaClient]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-@contextmanager
-def swapped(bench: Workbench, *, settings: dict[str, Any] | None = None, **adapters: Any):
-    """Install the workbench's adapters with some replaced, for every handler in the process."""
-    deps = bench.deps
-    current: dict[str, Any] = {
-        "repo": deps.repo,
-        "images": deps.images,
-        "recognizer": deps.recognizer,
-        "pricing": deps.pricing,
-        "metrics": deps.metrics,
-        "clock": deps.clock,
-    }
-    changed = Dependencies(replace(deps.settings, **(settings or {})), **(current | adapters))
-    with use(changed):
-        yield changed
 
 
 def upload_id_of(event: dict[str, Any]) -> str:

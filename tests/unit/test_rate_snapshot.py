@@ -1,4 +1,4 @@
-"""The committed price snapshot: coverage of every Region, honesty of its sources, the CLI."""
+"""The committed rate snapshot: coverage of every Region, honesty of its sources, the CLI."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from albumreg.cli.main import main
-from handlers.domain.cost import DURABLE_KEYS, SCALAR_KEYS, price_table, snapshot
+from handlers.domain.cost import DURABLE_KEYS, SCALAR_KEYS, rate_card, snapshot
 
 SNAPSHOT = snapshot()
 DURABLE_REGIONS = sorted(SNAPSHOT.durable_regions)
@@ -19,39 +19,39 @@ def test_snapshot_lists_at_least_the_sample_stacks_region_as_durable():
 
 
 @pytest.mark.parametrize("region", DURABLE_REGIONS)
-def test_every_durable_region_has_a_full_table_of_its_own(region):
-    table = SNAPSHOT.tables[region]
-    assert table.durable_offered
-    assert set(SCALAR_KEYS) <= set(table.keyed())
+def test_every_durable_region_has_a_full_card_of_its_own(region):
+    card = SNAPSHOT.cards[region]
+    assert card.durable_offered
+    assert set(SCALAR_KEYS) <= set(card.keyed())
     for key in DURABLE_KEYS | {"state_transition"}:
-        assert table.keyed()[key].usd > 0, key
+        assert card.keyed()[key].usd > 0, key
 
 
 @pytest.mark.parametrize("region", PUBLISHED_SF_REGIONS)
-def test_every_region_with_a_published_step_functions_price_gets_it(region):
-    assert price_table(region).state_transition == SNAPSHOT.state_transitions[region]
+def test_every_region_with_a_published_step_functions_rate_gets_it(region):
+    assert rate_card(region).state_transition == SNAPSHOT.state_transitions[region]
 
 
 @pytest.mark.parametrize("region", ["eu-south-2", "il-central-1", "xx-nowhere-9"])
 def test_any_other_region_gets_us_east_1_figures_each_labelled(region):
-    table = price_table(region)
-    assert not table.durable_offered
-    for key, price in table.keyed().items():
-        assert f"us-east-1 figure used for {region}" in price.source, key
-        assert price.sku is None
+    card = rate_card(region)
+    assert not card.durable_offered
+    for key, rate in card.keyed().items():
+        assert f"us-east-1 figure used for {region}" in rate.source, key
+        assert rate.sku is None
 
 
 def test_snapshot_claims_no_sku_it_does_not_have_and_says_where_figures_come_from():
     assert "no AWS access" in SNAPSHOT.source
-    for table in SNAPSHOT.tables.values():
-        for key, price in table.keyed().items():
-            assert price.sku is None, key
-            assert price.source.startswith("https://aws.amazon.com/"), key
+    for card in SNAPSHOT.cards.values():
+        for key, rate in card.keyed().items():
+            assert rate.sku is None, key
+            assert rate.source.startswith("https://aws.amazon.com/"), key
 
 
 @pytest.mark.parametrize("region", DURABLE_REGIONS)
-def test_prices_json_for_a_durable_region(region, capsys):
-    assert main(["prices", "--region", region, "--json"]) == 0
+def test_rates_json_for_a_durable_region(region, capsys):
+    assert main(["rates", "--region", region, "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["region"] == region
     assert document["durable_offered"] is True
@@ -62,8 +62,8 @@ def test_prices_json_for_a_durable_region(region, capsys):
     assert items["durable_operation"]["service"] == "AWS Lambda durable functions"
 
 
-def test_prices_for_a_region_without_durable_functions(capsys):
-    assert main(["prices", "--region", "eu-west-3"]) == 0
+def test_rates_for_a_region_without_durable_functions(capsys):
+    assert main(["rates", "--region", "eu-west-3"]) == 0
     out = capsys.readouterr().out
     assert "durable functions are not offered in eu-west-3" in out
     assert "Standard workflow state transition" in out

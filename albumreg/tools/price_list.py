@@ -1,18 +1,19 @@
-"""Current list prices from the AWS Price List Query API, with the snapshot as the fallback.
+"""Current AWS rates from the AWS Price List Query API, with the snapshot as the fallback.
 
 ``PriceListReader`` asks ``pricing:GetProducts`` for the products of one Region (a
-``regionCode`` filter per service), finds the ones the cost model prices, and reads their
-on-demand USD price per unit. What it cannot find keeps the snapshot's figure, relabelled to
-say so, so no Region is ever without a table. The same code writes the committed snapshot
-(``handlers/domain/price_snapshot.json``): ``snapshot_document`` serialises tables, and
-``albumreg prices --live --write-snapshot`` runs it on AWS.
+``regionCode`` filter per service), finds the ones the cost model uses, and reads their
+on-demand USD rate per unit. What it cannot find keeps the snapshot's figure, relabelled to
+say so, so no Region is ever without a rate card. The same code writes the committed snapshot
+(``handlers/domain/rate_snapshot.json``): ``snapshot_document`` serialises rate cards, and
+``albumreg rates --live --write-snapshot`` runs it on AWS.
 
 Response format, as the Price List API documents it (Billing User Guide, "Calling AWS services
 and prices using the AWS Price List"; boto3 ``Pricing.Client.get_products``): ``PriceList`` is
 a list of JSON *strings*, each with ``product.sku``, ``product.attributes`` (``usagetype``,
 ``regionCode``...) and ``terms.OnDemand.<offer>.priceDimensions.<rate>`` holding ``unit``,
-``beginRange`` and ``pricePerUnit.USD``. Runs in Lambda too (the collector): boto3 only, and the
-client is passed in.
+``beginRange`` and ``pricePerUnit.USD``. Today ``albumreg rates --live`` and ``albumreg doctor``
+use it; the collector Lambda costs workflows from the snapshot. It needs only botocore, and the
+client is passed in, so it could run in Lambda as it is.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.domain.cost import Price, PriceSnapshot, PriceTable, snapshot
+from handlers.domain.cost import Rate, RateCard, RateSnapshot, snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ PRICE_LIST_REGION = "us-east-1"
 SOURCE = "AWS Price List Query API (GetProducts)"
 
 
-class PricingClient(Protocol):
+class PriceListClient(Protocol):
     """The one call of boto3's ``pricing`` client this module makes."""
 
     def get_products(self, **kwargs: Any) -> Mapping[str, Any]:
@@ -47,13 +48,13 @@ class PricingClient(Protocol):
 
 @dataclass(frozen=True)
 class Wanted:
-    """How one price of the cost model is found among a service's products.
+    """How one rate of the cost model is found among a service's products.
 
     Attributes:
-        key: the ``PriceTable`` key it fills.
+        key: the ``RateCard`` key it fills.
         service_code: the Price List service code.
         usagetype: the ``usagetype`` attribute without its Region prefix (``USE2-``).
-        per: the table keeps the price per this many units.
+        per: the card keeps the rate per this many units.
     """
 
     key: str
@@ -83,13 +84,13 @@ WANTED: tuple[Wanted, ...] = (
 )
 """The products read from the Price List. The usage types are the names AWS's public offer
 files use as far as we know them; none was checked against a live response from here (no AWS
-access), so a name that does not match leaves that price on the snapshot, labelled. Bedrock
-token prices are not read: their products differ per model and provider."""
+access), so a name that does not match leaves that rate on the snapshot, labelled. Bedrock
+token rates are not read: their products differ per model and provider."""
 
 
 @dataclass(frozen=True)
-class ListedPrice:
-    """One on-demand price of one product, as the Price List states it."""
+class ListedRate:
+    """One on-demand rate of one product, as the Price List states it."""
 
     sku: str
     usagetype: str
@@ -99,19 +100,19 @@ class ListedPrice:
 
 
 @dataclass
-class RegionPrices:
+class RegionRates:
     """What the Price List said about one Region on one day.
 
     Attributes:
         region: the Region.
         fetched_on: when it was read (the cache key's date).
-        found: prices by ``PriceTable`` key.
+        found: rates by ``RateCard`` key.
         missing: keys the Price List had no product for, with the reason.
     """
 
     region: str
     fetched_on: date
-    found: dict[str, Price] = field(default_factory=dict)
+    found: dict[str, Rate] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -120,8 +121,8 @@ class RegionPrices:
         return "durable_operation" in self.found
 
 
-def parse_price_list(entries: Iterable[str]) -> Iterator[ListedPrice]:
-    """The first-tier on-demand USD price of every product in a ``PriceList``.
+def parse_price_list(entries: Iterable[str]) -> Iterator[ListedRate]:
+    """The first-tier on-demand USD rate of every product in a ``PriceList``.
 
     Entries that are not in the documented format are skipped with a warning: one odd product
     must not hide the others.
@@ -134,8 +135,8 @@ def parse_price_list(entries: Iterable[str]) -> Iterator[ListedPrice]:
             for offer in document["terms"]["OnDemand"].values():
                 for dimension in offer["priceDimensions"].values():
                     if str(dimension.get("beginRange", "0")) not in ("0", "0.0"):
-                        continue  # a later tier of a tiered price: the model uses the first
-                    yield ListedPrice(
+                        continue  # a later tier of a tiered rate: the model uses the first
+                    yield ListedRate(
                         sku=product["sku"],
                         usagetype=attributes.get("usagetype", ""),
                         region=attributes.get("regionCode", ""),
@@ -153,24 +154,24 @@ def _usage_suffix(usagetype: str) -> str:
 
 
 class PriceListReader:
-    """Reads a Region's prices from the Price List API once per day, then from its cache.
+    """Reads a Region's rates from the Price List API once per day, then from its cache.
 
     Args:
         client: a ``pricing`` client (endpoint in ``PRICE_LIST_REGION``).
         today: the date stamped on what is read, injected for tests.
     """
 
-    def __init__(self, client: PricingClient, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, client: PriceListClient, today: Callable[[], date] = date.today) -> None:
         self._client = client
         self._today = today
-        self._cache: dict[str, RegionPrices] = {}
+        self._cache: dict[str, RegionRates] = {}
 
-    def read(self, region: str) -> RegionPrices:
-        """The Region's prices; every lookup that fails is recorded in ``missing``."""
+    def read(self, region: str) -> RegionRates:
+        """The Region's rates; every lookup that fails is recorded in ``missing``."""
         cached = self._cache.get(region)
         if cached is not None and cached.fetched_on == self._today():
             return cached
-        result = RegionPrices(region=region, fetched_on=self._today())
+        result = RegionRates(region=region, fetched_on=self._today())
         by_service: dict[str, list[Wanted]] = {}
         for item in WANTED:
             by_service.setdefault(item.service_code, []).append(item)
@@ -186,7 +187,7 @@ class PriceListReader:
                 if not match:
                     result.missing[item.key] = f"no {service_code} product {item.usagetype}"
                     continue
-                result.found[item.key] = _price(item, match[0], result.fetched_on)
+                result.found[item.key] = _rate(item, match[0], result.fetched_on)
         self._cache[region] = result
         return result
 
@@ -208,8 +209,8 @@ class PriceListReader:
                 return
 
 
-def _price(wanted: Wanted, listed: ListedPrice, fetched_on: date) -> Price:
-    return Price(
+def _rate(wanted: Wanted, listed: ListedRate, fetched_on: date) -> Rate:
+    return Rate(
         usd=listed.usd_per_unit * wanted.per,
         per=wanted.per,
         unit=listed.unit,
@@ -219,74 +220,73 @@ def _price(wanted: Wanted, listed: ListedPrice, fetched_on: date) -> Price:
     )
 
 
-def live_table(region: str, read: RegionPrices, snapshot: PriceSnapshot) -> PriceTable:
-    """The Price List's figures over the snapshot's table; each fallback says why.
+def live_card(region: str, read: RegionRates, snapshot: RateSnapshot) -> RateCard:
+    """The Price List's figures over the snapshot's card; each fallback says why.
 
     Durable functions count as offered when the Price List lists their operations for the
     Region, or when the snapshot already knows they are.
     """
-    base = snapshot.table(region)
-    prices = base.keyed()
-    for key, price in prices.items():
+    base = snapshot.card(region)
+    rates = base.keyed()
+    for key, rate in rates.items():
         if key in read.found:
-            prices[key] = read.found[key]
+            rates[key] = read.found[key]
         else:
             reason = read.missing.get(key, "not read from the Price List")
-            prices[key] = replace(
-                price,
-                source=f"{price.source} [snapshot of {snapshot.as_of.isoformat()}: "
+            rates[key] = replace(
+                rate,
+                source=f"{rate.source} [snapshot of {snapshot.as_of.isoformat()}: "
                 f"Price List had none: {reason}]",
             )
-    return PriceTable.from_keyed(
+    return RateCard.from_keyed(
         region,
         read.fetched_on,
-        prices,
+        rates,
         durable_offered=read.durable_listed or base.durable_offered,
         origin=f"{SOURCE}, fetched {read.fetched_on.isoformat()}, snapshot for the rest",
     )
 
 
-class LivePrices:
-    """The cost model's tables on AWS: the Price List's current figures, the snapshot's elsewhere.
+class LiveRates:
+    """The cost model's rate cards on AWS: the Price List's figures, the snapshot's elsewhere.
 
-    Build one per process (in Lambda, per execution environment) and ask it for a Region's
-    table: the first call of a day reads the Price List, later ones use its cache; no call
-    raises, since whatever the Price List does not give keeps the snapshot's figure, labelled.
-    The caller's role needs ``pricing:GetProducts`` (on ``*``: the Price List has no resource
-    ARNs).
+    Build one per process and ask it for a Region's card: the first call of a day reads the
+    Price List, later ones use its cache; no call raises, since whatever the Price List does not
+    give keeps the snapshot's figure, labelled. The caller needs ``pricing:GetProducts`` (on
+    ``*``: the Price List has no resource ARNs).
 
     Args:
         client: a ``pricing`` client (endpoint in ``PRICE_LIST_REGION``).
         today: the date stamped on what is read, injected for tests.
     """
 
-    def __init__(self, client: PricingClient, today: Callable[[], date] = date.today) -> None:
+    def __init__(self, client: PriceListClient, today: Callable[[], date] = date.today) -> None:
         self.reader = PriceListReader(client, today)
 
-    def table(self, region: str) -> PriceTable:
-        """The Region's table, read today or earlier today."""
-        return live_table(region, self.reader.read(region), snapshot())
+    def card(self, region: str) -> RateCard:
+        """The Region's card, read today or earlier today."""
+        return live_card(region, self.reader.read(region), snapshot())
 
 
-def _price_json(price: Price) -> dict[str, Any]:
+def _rate_json(rate: Rate) -> dict[str, Any]:
     return {
-        "usd": str(price.usd),
-        "per": price.per,
-        "unit": price.unit,
-        "source": price.source,
-        "sku": price.sku,
+        "usd": str(rate.usd),
+        "per": rate.per,
+        "unit": rate.unit,
+        "source": rate.source,
+        "sku": rate.sku,
     }
 
 
 def snapshot_document(
-    tables: Iterable[PriceTable], base: PriceSnapshot, as_of: date, source: str
+    cards: Iterable[RateCard], base: RateSnapshot, as_of: date, source: str
 ) -> dict[str, Any]:
-    """The snapshot file's JSON for these tables (``PriceSnapshot.from_document`` reads it).
+    """The snapshot file's JSON for these cards (``RateSnapshot.from_document`` reads it).
 
-    A table that offers durable functions adds its Region to the durable list; the Step
-    Functions prices of further Regions are carried over from ``base``.
+    A card that offers durable functions adds its Region to the durable list; the Step
+    Functions rates of further Regions are carried over from ``base``.
     """
-    written = list(tables)
+    written = list(cards)
     durable = set(base.durable_regions) | {t.region for t in written if t.durable_offered}
     return {
         "format": 1,
@@ -294,18 +294,16 @@ def snapshot_document(
         "source": source,
         "durable_regions": {"regions": sorted(durable), "source": base.durable_regions_source},
         "regions": {
-            table.region: {
-                "prices": {key: _price_json(price) for key, price in table.keyed().items()}
-            }
-            for table in written
+            card.region: {"rates": {key: _rate_json(rate) for key, rate in card.keyed().items()}}
+            for card in written
         },
         "state_transitions": {
             "source": _transitions_source(base),
-            "prices": {r: _price_json(p) for r, p in sorted(base.state_transitions.items())},
+            "rates": {r: _rate_json(p) for r, p in sorted(base.state_transitions.items())},
         },
     }
 
 
-def _transitions_source(base: PriceSnapshot) -> str:
-    sources = {price.source for price in base.state_transitions.values()}
-    return sources.pop() if len(sources) == 1 else "per Region, see each price"
+def _transitions_source(base: RateSnapshot) -> str:
+    sources = {rate.source for rate in base.state_transitions.values()}
+    return sources.pop() if len(sources) == 1 else "per Region, see each rate"

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from albumreg.cloud.local_cloud import LOCAL_PRICING_TOKEN, CloudOptions, LocalCloud
-from tests.reliability_sockets import PROC_TABLES, listening_addresses
+from tests.functional.reliability.sockets import PROC_TABLES, listening_addresses
 
 
 @pytest.fixture(scope="module")

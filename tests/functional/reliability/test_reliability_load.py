@@ -26,7 +26,7 @@ from handlers.domain.models import FINAL_STATUSES, ReviewDecision, WorkflowStatu
 from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
 from handlers.wiring import Dependencies
-from tests.functional.reliability_patterns import ONE_SET_OF_RECORDS
+from tests.functional.reliability.patterns import ONE_SET_OF_RECORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
