@@ -1,4 +1,4 @@
-"""Altair chart builders for the comparison page: plain functions from rows to charts.
+"""Altair chart builders for the Comparison and Executions pages: plain functions of rows.
 
 Each pattern keeps one colour everywhere (``PATTERN_COLOURS``), so a reader never has to check
 the legend twice. Must not import Streamlit; the app decides where a chart goes.
@@ -13,8 +13,9 @@ from typing import Any, TypeAlias
 
 import altair as alt
 
-from albumreg.dashboard.cloudwatch import SERIES, SUCCESS_RATE, Readings
-from albumreg.dashboard.data import (
+from albumreg.client.inspector import Bar
+from albumreg.dashboard.data.cloudwatch import SERIES, SUCCESS_RATE, Readings
+from albumreg.dashboard.data.comparison import (
     SUPPORTING_STEPS,
     ExecutionMetrics,
     Outcomes,
@@ -378,3 +379,69 @@ def cloudwatch_chart(readings: Readings, key: str) -> Figure:
     lines = base.mark_line().encode(x=x, y=y, color=_pattern_colour(None))
     points = base.mark_point(filled=True).encode(x=x, y=y, color=_pattern_colour(), tooltip=tooltip)
     return alt.layer(lines, points).properties(height=SMALL_CHART_HEIGHT)
+
+
+EXECUTION_KIND_COLOURS: dict[str, str] = {
+    "attempt": "#2E7D32",
+    "failed attempt": "#C62828",
+    "retry delay": "#9E9E9E",
+    "waiting": "#CFD8DC",
+    "operation": "#90CAF9",
+}
+"""A failure is red and a wait grey whichever orchestrator shows it; the rows name the
+orchestrator, so its own colour is not needed here."""
+
+EXECUTION_ROW_PX = 18
+EXECUTION_FRAME_PX = 40
+
+
+def execution_chart(bars: Sequence[Bar]) -> Figure:
+    """Every attempt and retry delay of both executions, one row per operation, one time axis.
+
+    Faceted by orchestrator with a shared x scale, so the same second lines up in both.
+    """
+    rows: list[dict[str, Any]] = [
+        {
+            "pattern": bar.pattern.label,
+            "row": bar.row,
+            "order": bar.order,
+            "start": bar.start,
+            "end": bar.end,
+            "seconds": bar.end - bar.start,
+            "kind": bar.kind,
+            "detail": bar.detail,
+        }
+        for bar in bars
+    ]
+    per_pattern = max(
+        (len({bar.row for bar in bars if bar.pattern is pattern}) for pattern in PATTERNS),
+        default=1,
+    )
+    chart = (
+        alt.Chart({"values": rows})
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("start:Q", title="seconds since the first execution started"),
+            x2="end:Q",
+            y=alt.Y("row:N", title=None, sort=alt.SortField("order")),
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=list(EXECUTION_KIND_COLOURS), range=list(EXECUTION_KIND_COLOURS.values())
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("pattern:N", title="Orchestrator"),
+                alt.Tooltip("row:N", title="Operation"),
+                alt.Tooltip("detail:N", title="What"),
+                alt.Tooltip("start:Q", title="start (s)", format=".3f"),
+                alt.Tooltip("seconds:Q", title="duration (s)", format=".3f"),
+            ],
+        )
+        .properties(height=EXECUTION_FRAME_PX + EXECUTION_ROW_PX * per_pattern)
+    )
+    faceted: alt.FacetChart = chart.facet(
+        row=alt.Row("pattern:N", title=None, sort=[p.label for p in PATTERNS])
+    ).resolve_scale(y="independent")
+    return faceted

@@ -1,7 +1,7 @@
 """The Comparison page's opening table, drawn: one row per measure, the winner and the margin.
 
-UI only; the rows come from ``albumreg.dashboard.summary``. Kept apart from the page script so the
-page opens with one call.
+UI only; the rows come from ``albumreg.dashboard.data.summary``. Kept apart from the page script so
+the page opens with one call.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import streamlit as st
 
 from albumreg.client.verdict import DEFAULT_VOLUME, VerdictRow
 from albumreg.dashboard import cached
+from albumreg.dashboard.data.summary import summary_rows
 from albumreg.dashboard.settings import DASHBOARD_METRICS_TTL_SECONDS, DASHBOARD_TIMED_EXECUTIONS
-from albumreg.dashboard.summary import summary_rows
 from handlers.domain.models import WorkflowStatus
 from handlers.domain.tenant import PATTERNS
 

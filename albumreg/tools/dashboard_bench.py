@@ -331,7 +331,8 @@ class _OneItemAtATime:
 def run_benchmark(uploads: int, progress: Callable[[str], None]) -> DashboardBench:
     """Seed an in-process moto account, draw every page, count DynamoDB calls."""
     # Imported here: Streamlit and the app load only when this benchmark runs.
-    from albumreg.dashboard import cached, data  # noqa: PLC0415
+    from albumreg.dashboard import cached  # noqa: PLC0415
+    from albumreg.dashboard.data.backend import connect  # noqa: PLC0415
 
     with (
         _saved_environment(),
@@ -363,6 +364,6 @@ def run_benchmark(uploads: int, progress: Callable[[str], None]) -> DashboardBen
 
         counted = boto3.session.Session(region_name=REGION)
         meter = _DynamoDbMeter(counted)
-        with cached.backend_factory(lambda: data.connect(session=counted)):
+        with cached.backend_factory(lambda: connect(session=counted)):
             bench.pages = _draw_pages(meter, progress)
         return bench

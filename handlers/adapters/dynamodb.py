@@ -421,16 +421,7 @@ class DynamoDbAlbumRepository:
 
     def get_upload(self, pattern: Pattern, upload_id: str) -> UploadRecord | None:
         """Every item of one upload in a single Query."""
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk",
-            ExpressionAttributeNames={"#pk": PARTITION_KEY},
-            ExpressionAttributeValues={":pk": {"S": upload_pk(pattern, upload_id)}},
-            ConsistentRead=True,
-            ReturnConsumedCapacity="TOTAL",
-        )
-        self._meter(response)
-        items = {item[SORT_KEY]: item for item in map(unmarshal, response.get("Items", []))}
+        items = {key: unmarshal(item) for key, item in self.raw_items(pattern, upload_id).items()}
         if META not in items:
             return None
         albums = [

@@ -71,7 +71,7 @@ def test_ended_workflows_get_their_metrics_item_without_any_command(start_cloud)
         points = cloudwatch.get_metric_statistics(
             Namespace=pattern.metric_namespace,
             MetricName="CostPerWorkflow",
-            Dimensions=[{"Name": "Service", "Value": "albumreg"}],
+            Dimensions=[{"Name": "Service", "Value": "album-registration"}],
             StartTime=now - timedelta(hours=1),
             EndTime=now + timedelta(minutes=5),
             Period=3600,

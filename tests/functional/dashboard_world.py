@@ -124,7 +124,7 @@ class World:
         return review.state
 
     def backend(self) -> Any:
-        from albumreg.dashboard.data import Backend
+        from albumreg.dashboard.data.backend import Backend
 
         target = Target(
             bucket=BUCKET,

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from albumreg.dashboard import data, review_form
+from albumreg.dashboard import review_form
+from albumreg.dashboard.data import albums, comparison, reviews, upload
 from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus
 from handlers.domain.records import UploadSummary
 from handlers.domain.tenant import Pattern
@@ -39,7 +40,7 @@ def operations(dynamodb) -> list[str]:
 
 
 def test_open_review_groups_newest_first_by_upload_with_both_patterns(world, operations) -> None:
-    groups = data.open_review_groups(world.backend(), limit=50)
+    groups = reviews.open_review_groups(world.backend(), limit=50)
 
     assert [g.upload_id for g in groups] == [
         world.uploads["pending"],
@@ -57,36 +58,36 @@ def test_review_card_shows_a_side_resolved_elsewhere_and_a_side_never_reviewed(
 ) -> None:
     backend = world.backend()
     now = world.clock.now()
-    groups = {g.upload_id: g for g in data.open_review_groups(backend, limit=50)}
+    groups = {g.upload_id: g for g in reviews.open_review_groups(backend, limit=50)}
     operations.clear()
 
-    half = data.review_card(backend, groups[world.uploads["half"]])
-    late = data.review_card(backend, groups[world.uploads["late"]])
+    half = reviews.review_card(backend, groups[world.uploads["half"]])
+    late = reviews.review_card(backend, groups[world.uploads["late"]])
 
     # GetItem only: a card costs the same however large the table grows.
     assert operations == ["GetItem"] * 4
 
     assert half.key == "uploads/half.jpg"
-    assert data.review_status(half.reviews[SF], now).approvable
-    assert data.review_status(half.reviews[LDF], now) == data.ReviewStatus(
+    assert reviews.review_status(half.reviews[SF], now).approvable
+    assert reviews.review_status(half.reviews[LDF], now) == reviews.ReviewStatus(
         "approved", approvable=False
     )
-    assert data.review_status(late.reviews[SF], now).label == "timed out"
-    assert not data.review_status(late.reviews[SF], now).approvable
-    assert data.review_status(late.reviews[LDF], now).label == "not waiting for review"
+    assert reviews.review_status(late.reviews[SF], now).label == "timed out"
+    assert not reviews.review_status(late.reviews[SF], now).approvable
+    assert reviews.review_status(late.reviews[LDF], now).label == "not waiting for review"
 
 
 def test_thumbnail_is_a_small_jpeg_of_the_photo_or_none(world) -> None:
     backend = world.backend()
 
-    small = data.thumbnail(backend, BUCKET, "uploads/pending.jpg")
+    small = reviews.thumbnail(backend, BUCKET, "uploads/pending.jpg")
 
     assert small is not None
     assert small.startswith(b"\xff\xd8")
     assert len(small) < len(
         world.s3.get_object(Bucket=BUCKET, Key="uploads/pending.jpg")["Body"].read()
     )
-    assert data.thumbnail(backend, BUCKET, "uploads/missing.jpg") is None
+    assert reviews.thumbnail(backend, BUCKET, "uploads/missing.jpg") is None
 
 
 def listed(world: World, *statuses: WorkflowStatus) -> list[UploadSummary]:
@@ -95,16 +96,16 @@ def listed(world: World, *statuses: WorkflowStatus) -> list[UploadSummary]:
         summary
         for pattern in Pattern
         for status in statuses
-        for summary in data.list_uploads(backend, pattern, status, limit=50)
+        for summary in albums.list_uploads(backend, pattern, status, limit=50)
     ]
 
 
 def test_uploads_merge_both_patterns_and_filter_by_date(world, operations) -> None:
-    completed = data.merge_uploads(listed(world, WorkflowStatus.COMPLETED))
-    failed_or_done = data.merge_uploads(
+    completed = albums.merge_uploads(listed(world, WorkflowStatus.COMPLETED))
+    failed_or_done = albums.merge_uploads(
         listed(world, WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
     )
-    none_yet = data.merge_uploads(listed(world, *WorkflowStatus), since=date(2030, 1, 1))
+    none_yet = albums.merge_uploads(listed(world, *WorkflowStatus), since=date(2030, 1, 1))
 
     assert {row.upload_id for row in completed} == {
         world.uploads["stored"],
@@ -120,9 +121,9 @@ def test_uploads_merge_both_patterns_and_filter_by_date(world, operations) -> No
 
 
 def test_album_pairs_mark_the_slot_where_the_patterns_differ(world) -> None:
-    pair = data.upload_pair(world.backend(), world.uploads["stored"])
+    pair = albums.upload_pair(world.backend(), world.uploads["stored"])
 
-    pairs = data.album_pairs(pair)
+    pairs = albums.album_pairs(pair)
 
     assert [p.slot for p in pairs] == [1, 2, 3, 4, 5, 6]
     assert pairs[1].differences == {"year"}
@@ -133,7 +134,7 @@ def test_execution_metrics_prefer_stored_and_read_history_only_without(world, op
     completed = listed(world, WorkflowStatus.COMPLETED)
     operations.clear()
 
-    measured = data.execution_metrics(world.backend(), completed)
+    measured = comparison.execution_metrics(world.backend(), completed)
 
     # One BatchGetItem per pattern for the stored metrics, whatever the number of uploads.
     assert operations == ["BatchGetItem", "BatchGetItem"]
@@ -159,8 +160,8 @@ def test_recent_outcomes_count_failures_within_the_window(world) -> None:
     completed = listed(world, WorkflowStatus.COMPLETED)
     failed = listed(world, WorkflowStatus.FAILED)
 
-    outcomes = {o.pattern: o for o in data.recent_outcomes(completed, failed, window=50)}
-    newest_two = {o.pattern: o for o in data.recent_outcomes(completed, failed, window=2)}
+    outcomes = {o.pattern: o for o in comparison.recent_outcomes(completed, failed, window=50)}
+    newest_two = {o.pattern: o for o in comparison.recent_outcomes(completed, failed, window=2)}
 
     assert (outcomes[SF].completed, outcomes[SF].failed) == (2, 1)
     assert outcomes[SF].success_rate == pytest.approx(2 / 3)
@@ -169,7 +170,7 @@ def test_recent_outcomes_count_failures_within_the_window(world) -> None:
 
 
 def test_upload_timelines_lay_both_executions_on_one_axis(world) -> None:
-    laid_out = data.upload_timelines(world.backend(), world.uploads["history"], HISTORY_ARNS)
+    laid_out = comparison.upload_timelines(world.backend(), world.uploads["history"], HISTORY_ARNS)
 
     assert laid_out.missing == []
     assert {bar.pattern for bar in laid_out.bars} == {SF, LDF}
@@ -187,7 +188,7 @@ def test_upload_timelines_lay_both_executions_on_one_axis(world) -> None:
 def test_upload_photo_puts_the_photo_under_the_upload_prefix(world) -> None:
     photo = world.s3.get_object(Bucket=BUCKET, Key="uploads/pending.jpg")["Body"].read()
 
-    uploaded = data.upload_photo(world.backend(), photo, "My Shelf (2).jpg")
+    uploaded = upload.upload_photo(world.backend(), photo, "My Shelf (2).jpg")
 
     assert uploaded.key == "uploads/My Shelf (2).jpg"
     stored = world.s3.get_object(Bucket=BUCKET, Key=uploaded.key)

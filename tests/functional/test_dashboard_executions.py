@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import albumreg.dashboard.executions
+import albumreg.dashboard.data.executions
 from albumreg.dashboard import cached
 from albumreg.dashboard.launch import APP
 from handlers.domain.names import Step
@@ -45,7 +45,7 @@ def install(monkeypatch: pytest.MonkeyPatch, recorded: dict[str, str]) -> list[t
 
         return read
 
-    monkeypatch.setattr(albumreg.dashboard.executions, "history_reader", reader)
+    monkeypatch.setattr(albumreg.dashboard.data.executions, "history_reader", reader)
     return asked
 
 
@@ -130,4 +130,4 @@ def test_retried_extract_shows_its_attempts_retry_delay_and_error(repo, s3, monk
 
 
 def test_page_data_and_chart_module_imports_no_streamlit() -> None:
-    assert offending(Path(albumreg.dashboard.executions.__file__), ("streamlit",)) == []
+    assert offending(Path(albumreg.dashboard.data.executions.__file__), ("streamlit",)) == []

@@ -18,7 +18,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from albumreg.cloud.moto_fixes import namespaced_metric_queries
-from albumreg.dashboard import cached, cloudwatch
+from albumreg.dashboard import cached
+from albumreg.dashboard.data import cloudwatch
 from albumreg.dashboard.launch import APP
 from handlers.domain.tenant import Pattern
 from tests.functional.conftest import TABLE

@@ -9,11 +9,20 @@ import pytest
 from tests.unit.test_import_boundaries import offending
 
 DASHBOARD = Path(__file__).parents[2] / "albumreg" / "dashboard"
-PLAIN = [DASHBOARD / name for name in ("data.py", "charts.py", "review_form.py")]
+PLAIN = [
+    *sorted((DASHBOARD / "data").glob("*.py")),
+    *(DASHBOARD / name for name in ("charts.py", "review_form.py", "settings.py")),
+]
 UI = [DASHBOARD / "app.py", *sorted((DASHBOARD / "views").glob("*.py"))]
 
 
-@pytest.mark.parametrize("path", PLAIN, ids=lambda p: p.name)
+def test_every_page_has_its_data_module() -> None:
+    pages = {path.stem for path in (DASHBOARD / "views").glob("*.py")} - {"__init__"}
+    data = {path.stem for path in (DASHBOARD / "data").glob("*.py")}
+    assert pages <= data
+
+
+@pytest.mark.parametrize("path", PLAIN, ids=lambda p: str(p.relative_to(DASHBOARD)))
 def test_data_charts_and_form_logic_import_no_streamlit(path: Path) -> None:
     assert offending(path, ("streamlit",)) == []
 

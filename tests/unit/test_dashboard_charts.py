@@ -16,7 +16,7 @@ from albumreg.dashboard.charts import (
     success_rate_chart,
     timeline_chart,
 )
-from albumreg.dashboard.data import ExecutionMetrics, Outcomes, TimelineBar, WorkflowCost
+from albumreg.dashboard.data.comparison import ExecutionMetrics, Outcomes, TimelineBar, WorkflowCost
 from handlers.domain.cost import Component
 from handlers.domain.models import WorkflowStatus
 from handlers.domain.tenant import Pattern

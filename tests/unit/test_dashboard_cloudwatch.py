@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from albumreg.dashboard.cloudwatch import (
+from albumreg.dashboard.data.cloudwatch import (
     SERIES,
     WINDOWS,
     Point,

@@ -10,18 +10,17 @@ from pathlib import Path
 import pytest
 
 from albumreg.client.target import Target
-from albumreg.dashboard.data import (
-    AlbumPair,
+from albumreg.dashboard.data.albums import AlbumPair, album_pairs
+from albumreg.dashboard.data.comparison import (
     ExecutionMetrics,
     Outcomes,
-    album_pairs,
-    places,
-    review_status,
     stored_metrics,
     summarize,
     timeline_bars,
     timeline_metrics,
 )
+from albumreg.dashboard.data.reviews import review_status
+from albumreg.dashboard.data.upload import places
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.records import ReviewRecord, StoredAlbum, UploadRecord, UploadSummary
 from handlers.domain.tenant import Pattern

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,17 +13,20 @@ import yaml  # type: ignore[import-untyped]  # PyYAML (via moto[server]) ships n
 
 from handlers.config import DEFAULT_LAMBDA_ARCHITECTURE, DEFAULT_LAMBDA_MEMORY_MB
 from handlers.domain.names import Step
+from handlers.domain.tenant import Pattern
 from handlers.domain.timeline import moment
 from handlers.domain.usage import (
     DURABLE_HANDLER,
     Invocation,
     TableWrite,
+    Usage,
     durable_usage,
     item_size,
     step_functions_usage,
     workflow_read_units,
     workflow_writes,
 )
+from handlers.domain.workflow_metrics import StoredUsage
 
 ROOT = Path(__file__).parents[2]
 EVENTS = ROOT / "tests" / "events"
@@ -254,3 +258,11 @@ def test_durable_resume_starts_when_the_handler_writes_not_when_woken() -> None:
     ]
     # 0 -> 1.0 s; the callback at 5 s woke it, the handler first wrote at 20 s: 20 -> 20.5 s
     assert [i.billed_ms for i in durable_usage(events).invocations] == [1000, 500]
+
+
+def test_stored_usage_has_every_usage_field_but_the_pattern() -> None:
+    # The stored form is written beside the dataclass; this keeps the two from drifting apart.
+    wanted = {spec.name for spec in dataclasses.fields(Usage)} - {"pattern"}
+    assert set(StoredUsage.model_fields) == wanted
+    usage = Usage(pattern=Pattern.DURABLE, durable_operations=13, lambda_gb_seconds=Decimal("1.5"))
+    assert StoredUsage.of(usage).usage(Pattern.DURABLE) == usage

@@ -1,7 +1,7 @@
 """Albums: each upload's ``sf#`` and ``ldf#`` records side by side, differences highlighted.
 
 UI only. The listing and the records come from ``albumreg.dashboard.cached``; the comparison of the
-two sides is ``albumreg.dashboard.data.album_pairs``.
+two sides is ``albumreg.dashboard.data.albums.album_pairs``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import streamlit as st
 
 from albumreg.dashboard import cached
 from albumreg.dashboard.charts import PATTERN_COLOURS
-from albumreg.dashboard.data import AlbumPair, UploadRow, album_pairs
+from albumreg.dashboard.data.albums import AlbumPair, UploadRow, album_pairs
 from handlers.domain.models import ReviewState, WorkflowStatus
 from handlers.domain.records import StoredAlbum, UploadRecord
 from handlers.domain.tenant import PATTERNS, Pattern

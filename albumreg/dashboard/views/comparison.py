@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from albumreg.dashboard import cached, charts
-from albumreg.dashboard.cloudwatch import SERIES, SUCCESS_RATE, WINDOWS, is_percentile
-from albumreg.dashboard.data import ExecutionMetrics, Outcomes, summarize
+from albumreg.dashboard.data.cloudwatch import SERIES, SUCCESS_RATE, WINDOWS, is_percentile
+from albumreg.dashboard.data.comparison import ExecutionMetrics, Outcomes, summarize
 from albumreg.dashboard.settings import DASHBOARD_LISTING_LIMIT, DASHBOARD_TIMED_EXECUTIONS
 from albumreg.dashboard.summary_view import show_summary
 from handlers.domain.cost import SHARED_COMPONENTS, in_words

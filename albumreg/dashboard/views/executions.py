@@ -1,7 +1,8 @@
 """Executions: both executions of one upload, every step with its attempts, errors and retries.
 
-UI only. The data and the chart come from ``albumreg.dashboard.executions`` (over
-``albumreg.client.inspector``), the same as ``albumreg inspect UPLOAD_ID`` prints.
+UI only. The data comes from ``albumreg.dashboard.data.executions`` and the chart from
+``albumreg.dashboard.charts`` (over ``albumreg.client.inspector``), the same as ``albumreg inspect
+UPLOAD_ID`` prints.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import streamlit as st
 
 from albumreg.client.inspector import Inspection, Side, operation_rows, outcome, time_axis
 from albumreg.dashboard import cached
-from albumreg.dashboard.data import UploadRow
-from albumreg.dashboard.executions import execution_chart, inspectable_uploads, inspection
+from albumreg.dashboard.charts import execution_chart
+from albumreg.dashboard.data.albums import UploadRow
+from albumreg.dashboard.data.executions import inspectable_uploads, inspection
 from albumreg.dashboard.settings import DASHBOARD_CACHE_TTL_SECONDS, DASHBOARD_LISTING_LIMIT
 
 # An execution's final status -> its badge colour; any other ending (failed, timed out,

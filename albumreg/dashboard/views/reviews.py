@@ -13,7 +13,7 @@ import streamlit as st
 
 from albumreg.client.formatting import duration
 from albumreg.dashboard import cached, review_form
-from albumreg.dashboard.data import ReviewCard, ReviewGroup, ReviewStatus, review_status
+from albumreg.dashboard.data.reviews import ReviewCard, ReviewGroup, ReviewStatus, review_status
 from albumreg.dashboard.review_form import errors_key, field_key, target_key
 from albumreg.dashboard.settings import DASHBOARD_REVIEWS_PER_PAGE
 from handlers.domain.models import Album

@@ -1,6 +1,6 @@
 """Upload: put a photo of six covers into the bucket, and say where both workflows run. UI only.
 
-The photo is checked and put by ``albumreg.dashboard.data.upload_photo`` (the same checks as
+The photo is checked and put by ``albumreg.dashboard.data.upload.upload_photo`` (the same checks as
 ``albumreg upload``); the S3 event starts both workflows.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from albumreg.dashboard import cached
-from albumreg.dashboard.data import places, preview, upload_photo
+from albumreg.dashboard.data.upload import places, preview, upload_photo
 from handlers.domain.errors import AlbumRegError
 
 LAST_UPLOAD = "last-upload"

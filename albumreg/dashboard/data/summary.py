@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from albumreg.client.verdict import PatternFigures, VerdictRow, measured_figures, verdict_rows
-from albumreg.dashboard.data import Backend
+from albumreg.dashboard.data.backend import Backend
 from handlers.domain.cost import FALLBACK_REGION, rate_card
 from handlers.domain.records import UploadSummary
 from handlers.domain.tenant import PATTERNS, Pattern
