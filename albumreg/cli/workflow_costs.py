@@ -59,7 +59,7 @@ def cost_fields(metrics: WorkflowMetrics | None) -> dict[str, Any]:
         "cost_components_usd": (
             {name: float(usd) for name, usd in found.cost.items()} if found.cost else None
         ),
-        "cold_starts": _number(found.cold_starts),
+        "cold_starts": found.cold_starts,
         "init_durations_s": list(found.init_durations_s),
         "cold_start_source": found.cold_start_source,
     }

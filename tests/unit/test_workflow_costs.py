@@ -42,7 +42,8 @@ def test_fields_carry_the_stored_figures_as_json_numbers() -> None:
     assert fields["cost_per_workflow_usd"] == 0.00096
     assert fields["cost_orchestration_usd"] == 0.000916
     assert fields["cost_components_usd"] == {"orchestration": 0.000275, "compute": 0.000641}
-    assert (fields["cold_starts"], fields["init_durations_s"]) == (2.0, [1.61, 0.76])
+    assert (fields["cold_starts"], fields["init_durations_s"]) == (2, [1.61, 0.76])
+    assert isinstance(fields["cold_starts"], int)  # a count, not a float, in the demo's JSON
     assert cost_fields(None)["cost_per_workflow_usd"] is None
     assert cost_fields(NOT_COLLECTED)["cost_components_usd"] is None
 
