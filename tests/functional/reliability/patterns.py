@@ -41,11 +41,12 @@ from handlers.adapters.review_inbox import OrchestratorReviewInbox
 from handlers.adapters.table_schema import PARTITION_KEY, SORT_KEY
 from handlers.domain.errors import TransientError
 from handlers.domain.events import parse_upload_event
-from handlers.domain.models import Extraction, Upload
+from handlers.domain.models import Extraction, ReviewDecision, Upload
 from handlers.domain.names import PRICE_ONE_ALBUM, Step, price_agent_name
 from handlers.domain.policy import ALBUMS_PER_IMAGE
 from handlers.domain.ports import ReviewInbox
 from handlers.domain.records import ReviewRecord
+from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import PATTERNS, Pattern
 from handlers.domain.usage import HistoryUsage, durable_usage, step_functions_usage
 from tests.conftest import make_extraction
@@ -447,6 +448,32 @@ def wait_for_review(
             return review
         time.sleep(POLL_SECONDS)
     raise AssertionError(f"no {pattern.value} review stored for {upload_id} within {timeout} s")
+
+
+@dataclass(frozen=True)
+class ApprovedRun:
+    """One execution whose review was approved as it was: its handle, that review, its end."""
+
+    handle: str
+    review: ReviewRecord
+    ending: Ending
+
+
+def run_with_approval(orchestration: Orchestration, event: dict[str, Any]) -> ApprovedRun:
+    """Start the execution, approve its review unchanged once it is stored, wait for the end."""
+    bench = orchestration.bench
+    upload_id = upload_id_of(event)
+    handle = orchestration.start(event)
+    review = wait_for_review(bench.repo, orchestration.pattern, upload_id)
+    submit_review(
+        orchestration.pattern,
+        upload_id,
+        ReviewDecision(action="approve"),
+        repo=bench.repo,
+        inbox=orchestration.inbox(),
+        clock=bench.deps.clock,
+    )
+    return ApprovedRun(handle, review, orchestration.finish(handle))
 
 
 def item_keys(dynamodb: Any, table: str, pattern: Pattern, upload_id: str) -> list[str]:

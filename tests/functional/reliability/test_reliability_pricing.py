@@ -28,16 +28,15 @@ from handlers.adapters.pricing.transport import (
     Transport,
 )
 from handlers.config import USER_AGENT
-from handlers.domain.models import ReviewDecision, WorkflowStatus
+from handlers.domain.models import WorkflowStatus
 from handlers.domain.policy import ALBUMS_PER_IMAGE, PRICE_RETRY
 from handlers.domain.records import UploadRecord
-from handlers.domain.reviews import submit_review
 from tests.functional.conftest import Workbench, swapped
 from tests.functional.reliability.patterns import (
     COMPLETED,
     Orchestration,
+    run_with_approval,
     upload_id_of,
-    wait_for_review,
 )
 
 TOKEN = "reliability-pricing-token"
@@ -83,17 +82,8 @@ def priced_run(
     event = bench.upload()
     upload_id = upload_id_of(event)
     with swapped(bench, pricing=agent):
-        handle = orchestration.start(event)
-        wait_for_review(bench.repo, orchestration.pattern, upload_id)
-        submit_review(
-            orchestration.pattern,
-            upload_id,
-            ReviewDecision(action="approve"),
-            repo=bench.repo,
-            inbox=orchestration.inbox(),
-            clock=bench.deps.clock,
-        )
-        ending = orchestration.finish(handle)
+        run = run_with_approval(orchestration, event)
+        handle, ending = run.handle, run.ending
     assert ending.status == "SUCCEEDED"
     assert orchestration.outcome(handle, ending) == COMPLETED
     record = bench.repo.get_upload(orchestration.pattern, upload_id)

@@ -18,7 +18,7 @@ from handlers.adapters.dynamodb import METRICS, DynamoDbAlbumRepository
 from handlers.adapters.metrics_collector import MetricsCollector
 from handlers.adapters.pricing.transport import PricingUnavailableError
 from handlers.domain.errors import TransientError
-from handlers.domain.models import Extraction, ReviewDecision
+from handlers.domain.models import Extraction
 from handlers.domain.names import PRICE_ONE_ALBUM, Step
 from handlers.domain.policy import (
     ALBUMS_PER_IMAGE,
@@ -28,7 +28,6 @@ from handlers.domain.policy import (
     RetryPolicy,
 )
 from handlers.domain.records import UploadRecord
-from handlers.domain.reviews import submit_review
 from handlers.domain.tenant import Pattern
 from handlers.domain.workflow_metrics import WorkflowMetrics
 from tests.conftest import make_extraction
@@ -41,8 +40,8 @@ from tests.functional.reliability.patterns import (
     Orchestration,
     SfOrchestration,
     item_keys,
+    run_with_approval,
     upload_id_of,
-    wait_for_review,
 )
 
 HAPPY_BILLED = {Pattern.STEP_FUNCTIONS: 11, Pattern.DURABLE: 13}
@@ -98,17 +97,8 @@ def run_approved(orchestration: Orchestration, bench: Workbench) -> tuple[Upload
     """Upload, approve the review, and wait for the end: what was stored, and the handle."""
     event = bench.upload()
     upload_id = upload_id_of(event)
-    handle = orchestration.start(event)
-    wait_for_review(bench.repo, orchestration.pattern, upload_id)
-    submit_review(
-        orchestration.pattern,
-        upload_id,
-        ReviewDecision(action="approve"),
-        repo=bench.repo,
-        inbox=orchestration.inbox(),
-        clock=bench.deps.clock,
-    )
-    ending = orchestration.finish(handle)
+    run = run_with_approval(orchestration, event)
+    handle, ending = run.handle, run.ending
     assert orchestration.outcome(handle, ending) == COMPLETED
     record = bench.repo.get_upload(orchestration.pattern, upload_id)
     assert record is not None

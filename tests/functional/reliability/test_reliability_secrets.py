@@ -14,16 +14,13 @@ import pytest
 from albumreg.cloud.fake_discogs import PricingApiServer
 from handlers.adapters.pricing import build_pricing
 from handlers.config import Settings
-from handlers.domain.models import ReviewDecision
-from handlers.domain.reviews import submit_review
 from tests.functional.conftest import TABLE, Workbench, swapped
 from tests.functional.reliability.patterns import (
     COMPLETED,
     DurableOrchestration,
     Orchestration,
     SfOrchestration,
-    upload_id_of,
-    wait_for_review,
+    run_with_approval,
 )
 
 SECRET = "Zq8-reliability-secret-token-4471"
@@ -52,21 +49,11 @@ def test_pricing_token_never_in_logs_records_or_history(
         agent = build_pricing(settings, boto3.session.Session(region_name="us-east-1"))
         caplog.set_level(logging.DEBUG)
         event = workbench.upload()
-        upload_id = upload_id_of(event)
 
         # WHEN a whole workflow runs, prices included, with every logger at DEBUG
         with swapped(workbench, pricing=agent):
-            handle = orchestration.start(event)
-            wait_for_review(workbench.repo, orchestration.pattern, upload_id)
-            submit_review(
-                orchestration.pattern,
-                upload_id,
-                ReviewDecision(action="approve"),
-                repo=workbench.repo,
-                inbox=orchestration.inbox(),
-                clock=workbench.deps.clock,
-            )
-            ending = orchestration.finish(handle)
+            run = run_with_approval(orchestration, event)
+            handle, ending = run.handle, run.ending
         stats = api.stats()
 
     # THEN the token was sent (the API priced and retried) but is nowhere else

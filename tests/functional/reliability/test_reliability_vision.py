@@ -13,10 +13,9 @@ import pytest
 from botocore.stub import Stubber
 
 from handlers.adapters.recognition.bedrock import TOOL_NAME, BedrockRecognizer
-from handlers.domain.models import ReviewDecision, ReviewState, WorkflowStatus, latest_year
+from handlers.domain.models import ReviewState, WorkflowStatus, latest_year
 from handlers.domain.names import Step
 from handlers.domain.policy import EXTRACT_RETRY, VISION_THROTTLE_RETRY
-from handlers.domain.reviews import submit_review
 from tests.conftest import CATALOG_SIX
 from tests.fakes import ScriptedPricing
 from tests.functional.conftest import Workbench, swapped
@@ -27,6 +26,7 @@ from tests.functional.reliability.patterns import (
     Orchestration,
     SfOrchestration,
     jpeg,
+    run_with_approval,
     upload_id_of,
     wait_for_review,
 )
@@ -195,17 +195,9 @@ def test_vision_image_without_covers_completes_with_nothing_invented(
 
     with vision.stubber, swapped(workbench, recognizer=vision.recognizer, pricing=pricing):
         # WHEN the reviewer approves it as it is
-        handle = orchestration.start(event)
-        review = wait_for_review(workbench.repo, orchestration.pattern, upload_id)
-        submit_review(
-            orchestration.pattern,
-            upload_id,
-            ReviewDecision(action="approve"),
-            repo=workbench.repo,
-            inbox=orchestration.inbox(),
-            clock=workbench.deps.clock,
-        )
-        ending = orchestration.finish(handle)
+        run = run_with_approval(orchestration, event)
+        handle, ending = run.handle, run.ending
+        review = run.review
 
     # THEN the workflow completes with six flagged, unpriced albums and no pricing call
     assert all(album.unrecognized for album in review.albums)
@@ -304,17 +296,9 @@ def test_vision_prompt_injection_in_cover_text_stays_data(
 
     # WHEN the workflow runs to the end with that extraction approved as it is
     with vision.stubber, swapped(workbench, recognizer=vision.recognizer, pricing=pricing):
-        handle = orchestration.start(event)
-        review = wait_for_review(workbench.repo, orchestration.pattern, upload_id)
-        submit_review(
-            orchestration.pattern,
-            upload_id,
-            ReviewDecision(action="approve"),
-            repo=workbench.repo,
-            inbox=orchestration.inbox(),
-            clock=workbench.deps.clock,
-        )
-        ending = orchestration.finish(handle)
+        run = run_with_approval(orchestration, event)
+        handle, ending = run.handle, run.ending
+        review = run.review
 
     # THEN every text is stored and shown exactly as read, and nothing was evaluated
     assert orchestration.outcome(handle, ending) == COMPLETED
