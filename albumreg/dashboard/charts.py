@@ -187,20 +187,22 @@ def step_time_chart(measured: Sequence[ExecutionMetrics]) -> Figure:
     )
 
 
+def _span_row(bar: TimelineBar | Bar) -> dict[str, Any]:
+    """One bar on a shared time axis as a chart row: both timeline charts draw these fields."""
+    return {
+        "pattern": bar.pattern.label,
+        "row": bar.row,
+        "order": bar.order,
+        "start": bar.start,
+        "end": bar.end,
+        "seconds": bar.end - bar.start,
+        "kind": bar.kind,
+    }
+
+
 def timeline_chart(bars: Sequence[TimelineBar]) -> Figure:
     """Both executions of one upload on one time axis: a row per step, a bar per pattern."""
-    rows = [
-        {
-            "pattern": bar.pattern.label,
-            "row": bar.row,
-            "order": bar.order,
-            "start": bar.start,
-            "end": bar.end,
-            "seconds": bar.end - bar.start,
-            "kind": bar.kind,
-        }
-        for bar in bars
-    ]
+    rows = [_span_row(bar) for bar in bars]
     order = [row for _, row in sorted({(bar.order, bar.row) for bar in bars})]
     y = alt.Y("row:N", title=None, sort=order)
     y_offset = alt.YOffset("pattern:N", sort=[p.label for p in PATTERNS])
@@ -400,19 +402,7 @@ def execution_chart(bars: Sequence[Bar]) -> Figure:
 
     Faceted by orchestrator with a shared x scale, so the same second lines up in both.
     """
-    rows: list[dict[str, Any]] = [
-        {
-            "pattern": bar.pattern.label,
-            "row": bar.row,
-            "order": bar.order,
-            "start": bar.start,
-            "end": bar.end,
-            "seconds": bar.end - bar.start,
-            "kind": bar.kind,
-            "detail": bar.detail,
-        }
-        for bar in bars
-    ]
+    rows = [{**_span_row(bar), "detail": bar.detail} for bar in bars]
     per_pattern = max(
         (len({bar.row for bar in bars if bar.pattern is pattern}) for pattern in PATTERNS),
         default=1,
