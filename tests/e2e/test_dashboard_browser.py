@@ -206,40 +206,14 @@ def test_person_uploads_reviews_and_both_workflows_complete(dashboard) -> None:
         browser.close()
 
 
-FAILURE_TIMEOUT = 150.0
-"""Both workflows fail within seconds; a busy two-core machine may take much longer."""
-
-
 @pytest.fixture
 def failed_upload(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A local cloud in this process whose vision model fails for good, and one upload that
     failed in both workflows (the scenario extract-failure of ``albumreg bench``)."""
-    from albumreg.cloud.lambdas.recognition import RecognizerKnobs
-    from albumreg.cloud.local_cloud import CloudOptions, LocalCloud
-    from albumreg.tools.scenarios import SCENARIOS
+    from tests.failed_upload import cloud_with_a_failed_upload
 
-    broken = next(s for s in SCENARIOS if s.name == "extract-failure")
-    env_file = tmp_path / "local.env"
-    options = CloudOptions(
-        port_base=0,
-        env_file=env_file,
-        recognition=RecognizerKnobs(wrap=broken.injector(tmp_path)),
-    )
-    with LocalCloud(options) as cloud:
-        deps = cloud.dependencies
-        deps.client("s3").put_object(
-            Bucket=cloud.target.bucket, Key="uploads/broken.jpg", Body=SAMPLE_PHOTO.read_bytes()
-        )
-        deadline = time.monotonic() + FAILURE_TIMEOUT
-        failed: dict[Pattern, str] = {}
-        while len(failed) < len(Pattern) and time.monotonic() < deadline:
-            for pattern in Pattern:
-                for summary in deps.repo.list_uploads(pattern, WorkflowStatus.FAILED, 5):
-                    failed[pattern] = summary.upload_id
-            time.sleep(0.2)
-        assert len(failed) == len(Pattern), "both workflows should have failed"
-        (upload_id,) = set(failed.values())
-        yield env_file, upload_id
+    with cloud_with_a_failed_upload(tmp_path) as found:
+        yield found
 
 
 @pytest.mark.timeout(420)

@@ -7,50 +7,21 @@ processes; the command reads both executions back from the emulated orchestrator
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 
 from albumreg.cli.main import main
-from albumreg.cloud.lambdas.recognition import RecognizerKnobs
 from albumreg.cloud.local_cloud import CloudOptions, LocalCloud
-from albumreg.tools.sample_photos import SAMPLE_PHOTO
-from albumreg.tools.scenarios import select
-from handlers.domain.models import WorkflowStatus
 from handlers.domain.names import Step
 from handlers.domain.tenant import Pattern
-
-WAIT_SECONDS = 150
-"""Generous: on a busy two-core machine a cold worker loads the handlers slowly."""
+from tests.failed_upload import cloud_with_a_failed_upload
 
 
 @pytest.mark.timeout(300)
 def test_inspect_shows_both_failed_executions_with_the_error(tmp_path: Path, capsys) -> None:
-    # GIVEN a local cloud whose recognizer fails for good, and one upload
-    (_, broken) = select("extract-failure")
-    env_file = tmp_path / "local.env"
-    options = CloudOptions(
-        port_base=0,
-        env_file=env_file,
-        recognition=RecognizerKnobs(wrap=broken.injector(tmp_path)),
-    )
-    with LocalCloud(options) as cloud:
-        deps = cloud.dependencies
-        deps.client("s3").put_object(
-            Bucket=cloud.target.bucket, Key="uploads/broken.jpg", Body=SAMPLE_PHOTO.read_bytes()
-        )
-        deadline = time.monotonic() + WAIT_SECONDS
-        failed: set[str] = set()
-        while time.monotonic() < deadline:
-            found = [deps.repo.list_uploads(p, WorkflowStatus.FAILED, 5) for p in Pattern]
-            if all(found):
-                failed = {summary.upload_id for listing in found for summary in listing}
-                break
-            time.sleep(0.2)
-        assert len(failed) == 1, "both workflows of the upload should have failed"
-        (upload_id,) = failed
-
+    # GIVEN a local cloud whose recognizer fails for good, and one upload that failed in both
+    with cloud_with_a_failed_upload(tmp_path) as (env_file, upload_id):
         # WHEN a person inspects it, as text and as JSON
         assert main(["inspect", upload_id, "--env-file", str(env_file)]) == 0
         text = capsys.readouterr().out
