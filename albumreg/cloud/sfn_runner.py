@@ -260,13 +260,14 @@ def enable_execution(endpoint_url: str, timeout: float = 5.0) -> None:
         response.read()
 
 
-def _placeholder_zip() -> bytes:
-    """A tiny code package: moto stores it; handlers are imported from this checkout."""
+def placeholder_zip() -> bytes:
+    """A tiny code package for moto's CreateFunction to store, never run.
+
+    Every function's handler is imported from this checkout (``albumreg.cloud.lambdas``).
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "README", "handlers run from the checkout; see albumreg/cloud/sfn_runner.py\n"
-        )
+        archive.writestr("README", "handlers run from the checkout; see albumreg/cloud/lambdas\n")
     return buffer.getvalue()
 
 
@@ -297,7 +298,7 @@ def deploy(
     role_arn = iam.create_role(RoleName=prefix, AssumeRolePolicyDocument=_ROLE_POLICY)["Role"][
         "Arn"
     ]
-    code = _placeholder_zip()
+    code = placeholder_zip()
     arns: dict[str, str] = {}
     for function in TASK_FUNCTIONS:
         created = lambda_client.create_function(

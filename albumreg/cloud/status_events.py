@@ -18,9 +18,7 @@ Cold starts are read from the workers' Lambda-format logs in moto's CloudWatch L
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from albumreg.cloud.durable_plane import ACCOUNT_ID
 from albumreg.cloud.lambdas.logs import log_group
 from albumreg.cloud.poller import Poller
 from albumreg.cloud.router import EventRouter
+from albumreg.cloud.sfn_runner import placeholder_zip
 from handlers.adapters.cold_starts import LOG_GROUPS_VARIABLE, SOURCE_VARIABLE, WAIT_VARIABLE
 from handlers.collector import TIMEOUT_SECONDS
 from handlers.config import Settings
@@ -276,7 +275,7 @@ def provision(
         Runtime="python3.13",
         Role=role["Role"]["Arn"],
         Handler=COLLECTOR_HANDLER,
-        Code={"ZipFile": _placeholder_zip()},
+        Code={"ZipFile": placeholder_zip()},
         Environment={"Variables": collector_environment(settings, watched)},
         Timeout=TIMEOUT_SECONDS,
         MemorySize=COLLECTOR_MEMORY_MB,
@@ -295,16 +294,6 @@ def provision(
         events.put_rule(Name=rule, EventPattern=json.dumps(patterns[pattern]))
         events.put_targets(Rule=rule, Targets=[{"Id": "collector", "Arn": queue_arn}])
     return queue_url
-
-
-def _placeholder_zip() -> bytes:
-    """A tiny code package for moto to store; the worker imports the handler from the checkout."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "README", "the collector runs from the checkout; see local/status_events\n"
-        )
-    return buffer.getvalue()
 
 
 class CollectorError(RuntimeError):
